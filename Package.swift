@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of the numeric modules trade Swift's overflow and bounds traps for speed;
+// debug builds (the default for `swift test`) keep every check.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "synth",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "synth", targets: ["SynthCommand"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries from Debian: libopenblas-dev, libpng-dev, libarchive-dev.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
+
+        // Tensors, reverse-mode autodiff, layers, optimisers, safetensors checkpoints.
+        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: fast),
+        // Named architectures (ref-cnn, resnet-s, ...) built from Engine layers.
+        .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
+        // Reading datasets: data specs, IDX, CIFAR, PNG folders, gzip.
+        .target(name: "Datasets", dependencies: ["Engine", "CPNG", "CArchive"], swiftSettings: fast),
+        // WebDataset tar shards and manifest.json: writing, reading, verifying, merging.
+        .target(name: "Shards", dependencies: [
+            "Datasets", "CArchive", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: fast),
+        // Classifier training and evaluation, CAS, compression, replay, audits' training side.
+        .target(name: "Trainer", dependencies: ["Engine", "Models", "Datasets"], swiftSettings: fast),
+        // Confidence-threshold filtering, acceptance statistics, near-copy audits.
+        .target(name: "Filter", dependencies: ["Engine", "Models", "Datasets"], swiftSettings: fast),
+        // Generation sources: CaG, conditional GAN, latent-conditioned GAN.
+        .target(name: "Synth", dependencies: ["Engine", "Models", "Datasets", "Trainer"], swiftSettings: fast),
+        // The `synth` command line.
+        .executableTarget(name: "SynthCommand", dependencies: [
+            "Engine", "Models", "Datasets", "Shards", "Trainer", "Filter", "Synth",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: fast),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
+        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Engine", "Models", "Datasets", "Shards"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,22 @@
+import CBLAS
+
+/// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, with op(A) m x k,
+/// op(B) k x n. Leading dimensions default to the packed ones.
+@inline(__always)
+public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
+                  b: UnsafePointer<Float>, ldb: Int? = nil,
+                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+    let lda = lda ?? (transA ? m : k)
+    let ldb = ldb ?? (transB ? k : n)
+    let ldc = ldc ?? n
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+public enum BLASThreads {
+    /// OpenBLAS's own thread pool is the one level of parallelism for GEMM-heavy work; code that
+    /// parallelises with `concurrentPerform` sets it to 1 for the duration.
+    public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public static var current: Int { Int(openblas_get_num_threads()) }
+}

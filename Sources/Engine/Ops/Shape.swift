@@ -1,0 +1,19 @@
+extension Tensor {
+    /// A view with another shape over the same values (no copy).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var dims = newShape
+        if let i = dims.firstIndex(of: -1) {
+            let known = dims.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
+            dims[i] = count / max(known, 1)
+        }
+        precondition(dims.reduce(1, *) == count, "reshape \(shape) to \(newShape)")
+        let src = self
+        return Tensor.result(sharing: storage, shape: dims, parents: [src]) { out in
+            let g = out.grad!.pointer, gs = src.gradPtr
+            for i in 0..<src.count { gs[i] += g[i] }
+        }
+    }
+
+    /// [N, ...] to [N, rest].
+    public func flattened() -> Tensor { reshaped([shape[0], count / shape[0]]) }
+}
