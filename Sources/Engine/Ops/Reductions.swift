@@ -35,7 +35,9 @@ struct ReductionShape {
         for a in axes {
             let axis = a < 0 ? a + shape.count : a
             precondition(axis >= 0 && axis < shape.count, "\(op): axis \(a) outside a rank-\(shape.count) tensor")
-            precondition(reduced.insert(axis).inserted, "\(op): axis \(a) given twice")
+            // Not inside the precondition: -Ounchecked drops the condition with its side effect.
+            let isNew = reduced.insert(axis).inserted
+            precondition(isNew, "\(op): axis \(a) given twice")
         }
         kept = shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
         let squeezed = shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
