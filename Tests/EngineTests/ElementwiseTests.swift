@@ -79,6 +79,19 @@ private func naiveBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Flo
         checkGradients([a, bPos]) { div($0[0], $0[1]) }
     }
 
+    /// An input used twice: the second backward contribution must add to the first (the first
+    /// one overwrites a fresh gradient buffer).
+    @Test func gradientsAccumulateOverReuse() {
+        let x = randn([2, 3, 2, 2], seed: 9), c = randn([1, 3, 1, 1], seed: 10), p = positive([2, 3, 2, 2], seed: 11)
+        checkGradients([x, c]) { ($0[0] * $0[1] + $0[0]) * $0[0] - $0[1] }
+        checkGradients([x]) { exp($0[0]) * $0[0] + clamp($0[0], min: -5, max: 5) - 2 * $0[0] }
+        checkGradients([p]) { sqrt($0[0]) + pow($0[0], 1.5) + 1 / $0[0] + $0[0] / 3 + log($0[0]) }
+        checkGradients([x]) { inputs in
+            var rng = RNG(seed: 12)
+            return dropout(inputs[0], p: 0.5, training: true, rng: &rng) + square(inputs[0])
+        }
+    }
+
     @Test func onlyTheOperandThatNeedsAGradientGetsOne() {
         let x = randn([2, 3, 2, 2], seed: 6), frozen = randn([1, 3, 1, 1], seed: 7, requiresGrad: false)
         let y = sum(mul(x, frozen))

@@ -78,6 +78,9 @@ private let bn1d = BatchNormFixture(
         checkGradients([x]) {
             batchNorm($0[0], weight: nil, bias: nil, runningMean: rm, runningVar: rv, training: true)
         }
+        checkGradients([x, w, b]) {  // x's gradient accumulates from two uses
+            batchNorm($0[0], weight: $0[1], bias: $0[2], runningMean: rm, runningVar: rv, training: true) * $0[0]
+        }
         let frozenW = w.detached()
         checkGradients([x, b]) {
             batchNorm($0[0], weight: frozenW, bias: $0[1], runningMean: rm, runningVar: rv, training: true)

@@ -202,22 +202,22 @@ func batchNormBackward(x: Tensor, g: UnsafeMutablePointer<Float>, weight: Tensor
             cb[ch] = 0; ck[ch] = 0
         }
     }
-    let gx = x.gradPtr, xs = x.ptr
+    let (gx, fresh) = x.gradientTarget(), xs = x.ptr
     if inner == 1 {
         for i in 0..<n {
-            let gr = g + i * c, xr = xs + i * c, gxr = gx + i * c
-            for ch in 0..<c { gxr[ch] += ca[ch] * gr[ch] + cb[ch] * (xr[ch] - mu[ch]) + ck[ch] }
+            let gr = g + i * c, xr = xs + i * c
+            store(gx + i * c, count: c, overwrite: fresh) { ca[$0] * gr[$0] + cb[$0] * (xr[$0] - mu[$0]) + ck[$0] }
         }
     } else {
         for i in 0..<n {
             for ch in 0..<c {
                 let o = (i * c + ch) * inner
                 let a = ca[ch], b = cb[ch], k = ck[ch], m = mu[ch]
-                let gr = g + o, xr = xs + o, gxr = gx + o
+                let gr = g + o, xr = xs + o
                 if training {
-                    for j in 0..<inner { gxr[j] += a * gr[j] + b * (xr[j] - m) + k }
+                    store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] + b * (xr[$0] - m) + k }
                 } else {
-                    for j in 0..<inner { gxr[j] += a * gr[j] }
+                    store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] }
                 }
             }
         }

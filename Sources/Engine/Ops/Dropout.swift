@@ -11,8 +11,8 @@ public func dropout(_ x: Tensor, p: Float, training: Bool, rng: inout RNG) -> Te
     let mp = mask.pointer
     for i in 0..<x.count { mp[i] = rng.uniform() < keep ? scale : 0 }
     let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr, mp = mask.pointer
-        for i in 0..<x.count { gx[i] += g[i] * mp[i] }
+        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget(), mp = mask.pointer
+        store(gx, count: x.count, overwrite: fresh) { g[$0] * mp[$0] }
     }
     let xs = x.ptr, y = out.ptr
     for i in 0..<x.count { y[i] = xs[i] * mp[i] }

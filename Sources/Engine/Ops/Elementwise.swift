@@ -79,6 +79,30 @@ struct BroadcastPlan {
     }
 }
 
+extension Tensor {
+    /// Where a backward pass puts this tensor's gradient: the existing gradient to add into, or,
+    /// when there is none yet, a new uninitialised buffer to overwrite — which spares zeroing a
+    /// whole activation-sized buffer only to add into it. With `overwrite` the caller must write
+    /// every element.
+    @inline(__always)
+    func gradientTarget() -> (pointer: UnsafeMutablePointer<Float>, overwrite: Bool) {
+        if let g = grad { return (g.pointer, false) }
+        let g = Buffer(count: count)
+        grad = g
+        return (g.pointer, true)
+    }
+}
+
+/// p[i] = value(i), or p[i] += value(i), for i in 0..<n.
+@inline(__always)
+func store(_ p: UnsafeMutablePointer<Float>, count n: Int, overwrite: Bool, _ value: (Int) -> Float) {
+    if overwrite {
+        for i in 0..<n { p[i] = value(i) }
+    } else {
+        for i in 0..<n { p[i] += value(i) }
+    }
+}
+
 /// y = f(a, b) over one row, specialised on which operand stays constant.
 @inline(__always)
 func broadcastRow(_ n: Int, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
@@ -98,16 +122,17 @@ func broadcastRow(_ n: Int, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePoi
 }
 
 /// Accumulates h(g, t, o) into the gradient `gt` of operand t over one row; a constant operand
-/// (stride 0) receives the row's sum, which is how broadcast dims get reduced.
+/// (stride 0) receives the row's sum, which is how broadcast dims get reduced. `overwrite` (only
+/// for an operand that runs along the whole output) writes instead of adding.
 @inline(__always)
-func accumulateRow(_ n: Int, into gt: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+func accumulateRow(_ n: Int, into gt: UnsafeMutablePointer<Float>, overwrite: Bool, _ g: UnsafePointer<Float>,
                    _ t: UnsafePointer<Float>, _ st: Int, _ o: UnsafePointer<Float>, _ so: Int,
                    _ h: (_ g: Float, _ t: Float, _ o: Float) -> Float) {
     if st == 1 && so == 1 {
-        for j in 0..<n { gt[j] += h(g[j], t[j], o[j]) }
+        store(gt, count: n, overwrite: overwrite) { h(g[$0], t[$0], o[$0]) }
     } else if st == 1 {
         let ov = o[0]
-        for j in 0..<n { gt[j] += h(g[j], t[j], ov) }
+        store(gt, count: n, overwrite: overwrite) { h(g[$0], t[$0], ov) }
     } else if so == 1 {
         let tv = t[0]
         var acc: Float = 0
@@ -160,13 +185,18 @@ func broadcastBinary<K: BinaryKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K.Type
     let out = Tensor.result(plan.shape, parents: [a, b]) { out in
         let g = out.grad!.pointer, n = plan.inner
         let sa = plan.innerStrideA, sb = plan.innerStrideB
+        let ap = a.ptr, bp = b.ptr
         if a.requiresGrad {
-            let ga = a.gradPtr, ap = a.ptr, bp = b.ptr
-            plan.forEachRow { oa, ob, oy in accumulateRow(n, into: ga + oa, g + oy, ap + oa, sa, bp + ob, sb, K.da) }
+            let (ga, fresh) = a.count == plan.count ? a.gradientTarget() : (a.gradPtr, false)
+            plan.forEachRow { oa, ob, oy in
+                accumulateRow(n, into: ga + oa, overwrite: fresh, g + oy, ap + oa, sa, bp + ob, sb, K.da)
+            }
         }
         if b.requiresGrad {
-            let gb = b.gradPtr, ap = a.ptr, bp = b.ptr
-            plan.forEachRow { oa, ob, oy in accumulateRow(n, into: gb + ob, g + oy, bp + ob, sb, ap + oa, sa, K.db) }
+            let (gb, fresh) = b.count == plan.count ? b.gradientTarget() : (b.gradPtr, false)
+            plan.forEachRow { oa, ob, oy in
+                accumulateRow(n, into: gb + ob, overwrite: fresh, g + oy, bp + ob, sb, ap + oa, sa, K.db)
+            }
         }
     }
     let ap = a.ptr, bp = b.ptr, y = out.ptr, n = plan.inner
@@ -190,11 +220,11 @@ public func div(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, DivK
 /// y = scale * x + shift, which is exact for each of x + s, x - s, s - x, s * x and -x.
 func affine(_ x: Tensor, scale: Float, shift: Float) -> Tensor {
     let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr
+        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget()
         if scale == 1 {
-            for i in 0..<x.count { gx[i] += g[i] }
+            store(gx, count: x.count, overwrite: fresh) { g[$0] }
         } else {
-            for i in 0..<x.count { gx[i] += scale * g[i] }
+            store(gx, count: x.count, overwrite: fresh) { scale * g[$0] }
         }
     }
     let xs = x.ptr, y = out.ptr
@@ -211,8 +241,8 @@ func affine(_ x: Tensor, scale: Float, shift: Float) -> Tensor {
 /// x / s, divided rather than multiplied by 1/s so values match PyTorch bit for bit.
 func divide(_ x: Tensor, by s: Float) -> Tensor {
     let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr
-        for i in 0..<x.count { gx[i] += g[i] / s }
+        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget()
+        store(gx, count: x.count, overwrite: fresh) { g[$0] / s }
     }
     let xs = x.ptr, y = out.ptr
     for i in 0..<x.count { y[i] = xs[i] / s }
@@ -222,8 +252,8 @@ func divide(_ x: Tensor, by s: Float) -> Tensor {
 /// s / x.
 func divide(_ s: Float, by x: Tensor) -> Tensor {
     let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr, xs = x.ptr, y = out.ptr
-        for i in 0..<x.count { gx[i] -= g[i] * y[i] / xs[i] }
+        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget(), xs = x.ptr, y = out.ptr
+        store(gx, count: x.count, overwrite: fresh) { -g[$0] * y[$0] / xs[$0] }
     }
     let xs = x.ptr, y = out.ptr
     for i in 0..<x.count { y[i] = s / xs[i] }

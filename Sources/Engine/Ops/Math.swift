@@ -10,8 +10,8 @@ protocol UnaryKernel {
 
 func unary<K: UnaryKernel>(_ x: Tensor, _ kernel: K.Type) -> Tensor {
     let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr, xs = x.ptr, ys = out.ptr
-        for i in 0..<x.count { gx[i] += g[i] * K.derivative(xs[i], ys[i]) }
+        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget(), xs = x.ptr, ys = out.ptr
+        store(gx, count: x.count, overwrite: fresh) { g[$0] * K.derivative(xs[$0], ys[$0]) }
     }
     let xs = x.ptr, ys = out.ptr
     for i in 0..<x.count { ys[i] = K.value(xs[i]) }
@@ -64,10 +64,9 @@ public func pow(_ x: Tensor, _ p: Float) -> Tensor {
     if p == 2 { return square(x) }
     if p == 1 { return affine(x, scale: 1, shift: 0) }
     let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr, xs = x.ptr
         if p == 0 { return }
-        let q = p - 1
-        for i in 0..<x.count { gx[i] += g[i] * p * Foundation.powf(xs[i], q) }
+        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget(), xs = x.ptr, q = p - 1
+        store(gx, count: x.count, overwrite: fresh) { g[$0] * p * Foundation.powf(xs[$0], q) }
     }
     let xs = x.ptr, ys = out.ptr
     if p == 0.5 {
@@ -82,8 +81,8 @@ public func pow(_ x: Tensor, _ p: Float) -> Tensor {
 public func clamp(_ x: Tensor, min lo: Float, max hi: Float) -> Tensor {
     precondition(lo <= hi, "clamp: min \(lo) above max \(hi)")
     let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr, xs = x.ptr
-        for i in 0..<x.count where xs[i] >= lo && xs[i] <= hi { gx[i] += g[i] }
+        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget(), xs = x.ptr
+        store(gx, count: x.count, overwrite: fresh) { xs[$0] >= lo && xs[$0] <= hi ? g[$0] : 0 }
     }
     let xs = x.ptr, ys = out.ptr
     for i in 0..<x.count { ys[i] = Swift.min(Swift.max(xs[i], lo), hi) }
