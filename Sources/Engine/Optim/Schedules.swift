@@ -9,7 +9,7 @@ public protocol LRSchedule {
 /// Linear warm-up to `base` over `warmupSteps` (step s gets base * (s + 1) / warmupSteps), then
 /// half a cosine from `base` down to `minLR` at `totalSteps` (CosineAnnealingLR's closed form with
 /// T_max = totalSteps - warmupSteps), and `minLR` after that.
-public struct CosineSchedule: LRSchedule {
+public struct CosineSchedule: LRSchedule, Sendable {
     public let base: Float, totalSteps: Int, warmupSteps: Int, minLR: Float
 
     public init(base: Float, totalSteps: Int, warmupSteps: Int = 0, minLR: Float = 0) {
@@ -26,7 +26,7 @@ public struct CosineSchedule: LRSchedule {
 }
 
 /// StepLR: base * gamma^(step / stepSize).
-public struct StepSchedule: LRSchedule {
+public struct StepSchedule: LRSchedule, Sendable {
     public let base: Float, stepSize: Int, gamma: Float
 
     public init(base: Float, stepSize: Int, gamma: Float) {
