@@ -8,7 +8,9 @@ public final class Adam: Optimizer {
     let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     let decoupled: Bool
     var m: [Buffer], v: [Buffer]
-    var t = 0
+    /// Steps taken per parameter: torch counts them per parameter, so one that had no gradient
+    /// in some steps gets its own bias correction.
+    var steps: [Int]
 
     public init(_ parameters: [Tensor], lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -17,6 +19,7 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay; self.decoupled = decoupledWeightDecay
         m = parameters.map { Buffer.zeroed($0.count) }
         v = parameters.map { Buffer.zeroed($0.count) }
+        steps = Array(repeating: 0, count: parameters.count)
     }
 
     /// AdamW with PyTorch's default weight decay.
@@ -25,12 +28,14 @@ public final class Adam: Optimizer {
     }
 
     public func step() {
-        t += 1
-        let bc1 = 1 - powf(beta1, Float(t)), bc2 = 1 - powf(beta2, Float(t))
-        let stepSize = lr / bc1
-        let bc2Root = bc2.squareRoot()
         for (i, p) in parameters.enumerated() {
             guard let gb = p.grad else { continue }
+            steps[i] += 1
+            // Bias corrections in Double, as torch computes them from Python floats.
+            let t = Double(steps[i])
+            let bc1 = 1 - Foundation.pow(Double(beta1), t), bc2 = 1 - Foundation.pow(Double(beta2), t)
+            let stepSize = Float(Double(lr) / bc1)
+            let bc2Root = Float(bc2.squareRoot())
             let x = p.ptr, g = gb.pointer, mp = m[i].pointer, vp = v[i].pointer
             let (b1, b2, e, wd, lr) = (beta1, beta2, eps, weightDecay, lr)
             if decoupled && wd != 0 {
