@@ -59,7 +59,8 @@ enum FileBytes {
         let isize = n >= 18
             ? Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16 | Int(compressed[n - 1]) << 24
             : 0
-        var out = [UInt8](repeating: 0, count: max(isize, 1 << 16))
+        // Deflate cannot expand data more than ~1032:1, which bounds what a corrupt trailer can ask for.
+        var out = [UInt8](repeating: 0, count: max(min(isize, n * 1032), 1 << 16))
         var filled = 0
         try compressed.withUnsafeBufferPointer { source in
             var consumed = 0

@@ -1,52 +1,21 @@
 import CPNG
 import Engine
 
-/// 8-bit gray and RGB PNG in memory, through libpng's simplified API (png_image), which catches
-/// libpng's longjmp-based errors in C and reports them in the struct, so no longjmp crosses Swift.
+/// 8-bit gray and RGB PNG in memory. Decoding goes through libpng's simplified API (png_image),
+/// which catches libpng's longjmp-based errors in C and reports them in the struct, so no longjmp
+/// crosses Swift. Encoding is `PNGEncoder` (zlib directly: the format we write is tiny, and
+/// reusing one deflate stream per thread is what makes packing fast).
 ///
 /// Pixels are planar (CHW), like `Dataset` and tensors: for RGB all red bytes, then green, then
 /// blue. The codec interleaves and de-interleaves internally.
 public enum PNG {
-    /// Encodes `channels` (1 = gray, 3 = RGB) planes of `width` x `height` bytes.
-    ///
-    /// The output is deterministic: a signature, IHDR (8-bit, non-interlaced), an sRGB chunk,
-    /// IDAT and IEND; never tIME or text chunks. libpng's fast settings (no row filter, zlib
-    /// level 3) are used: for small images the per-image cost dominates and the files stay
-    /// within a few percent of the default settings' size.
+    /// Encodes `channels` (1 = gray, 3 = RGB) planes of `width` x `height` bytes; see `PNGEncoder`
+    /// for the exact file. Thread-safe: encoders come from a small shared pool.
     public static func encode(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int,
                               channels: Int) -> [UInt8] {
-        precondition(channels == 1 || channels == 3, "PNG.encode: \(channels) channels (1 or 3)")
-        precondition(width > 0 && height > 0 && pixels.count == width * height * channels,
-                     "PNG.encode: \(pixels.count) bytes for \(width)x\(height)x\(channels)")
-        let interleaved: [UInt8]? = channels == 3 ? interleave(pixels, plane: width * height) : nil
-        let rawRows = height * (1 + width * channels)
-        var capacity = rawRows + rawRows / 8 + 1024
-        while true {
-            var image = png_image()
-            image.version = UInt32(PNG_IMAGE_VERSION)
-            image.width = UInt32(width)
-            image.height = UInt32(height)
-            image.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
-            image.flags = UInt32(PNG_IMAGE_FLAG_FAST)
-            var written = capacity
-            var out = [UInt8](repeating: 0, count: capacity)
-            let ok = out.withUnsafeMutableBytes { dst in
-                if let interleaved {
-                    return interleaved.withUnsafeBytes {
-                        png_image_write_to_memory(&image, dst.baseAddress, &written, 0, $0.baseAddress, 0, nil)
-                    }
-                }
-                return png_image_write_to_memory(&image, dst.baseAddress, &written, 0, pixels.baseAddress, 0, nil)
-            }
-            if ok != 0 {
-                out.removeSubrange(written...)
-                return out
-            }
-            // libpng reports the size it needs when the buffer was too small; any other failure
-            // with valid arguments means it ran out of memory.
-            precondition(written > capacity, "PNG.encode: libpng failed: \(message(of: &image))")
-            capacity = written
-        }
+        let encoder = EncoderPool.shared.take()
+        defer { EncoderPool.shared.give(encoder) }
+        return encoder.encode(pixels: pixels, width: width, height: height, channels: channels)
     }
 
     public static func encode(pixels: [UInt8], width: Int, height: Int, channels: Int) -> [UInt8] {
@@ -111,18 +80,6 @@ public enum PNG {
         withUnsafeBytes(of: &image.message) { raw in
             let text = String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             return text.isEmpty ? "unknown libpng error" : text
-        }
-    }
-
-    private static func interleave(_ planes: UnsafeBufferPointer<UInt8>, plane: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: plane * 3) { out, initialized in
-            let src = planes.baseAddress!, dst = out.baseAddress!
-            for j in 0..<plane {
-                dst[3 * j] = src[j]
-                dst[3 * j + 1] = src[plane + j]
-                dst[3 * j + 2] = src[2 * plane + j]
-            }
-            initialized = plane * 3
         }
     }
 
