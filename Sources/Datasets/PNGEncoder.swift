@@ -100,6 +100,8 @@ public final class PNGEncoder {
             if interleaved.count < needed { interleaved = [UInt8](repeating: 0, count: needed) }
             interleaved.withUnsafeMutableBufferPointer { scratch in
                 let lines = scratch.baseAddress!
+                // The scratch is reused across images of other sizes: clear the zero row every time.
+                lines.update(repeating: 0, count: lineBytes)
                 for y in 0..<height {
                     let line = lines + (y + 1) * lineBytes
                     for x in 0..<width {

@@ -43,6 +43,18 @@ import Testing
         for forbidden in ["tIME", "tEXt", "zTXt", "iTXt"] { #expect(!types.contains(forbidden)) }
     }
 
+    /// One encoder across images of different sizes and kinds must not leak state between them.
+    @Test func reusedEncoderIsStateless() throws {
+        let encoder = PNGEncoder()
+        var rng = RNG(seed: 5)
+        for (w, h, c) in [(40, 30, 3), (5, 4, 3), (20, 3, 3), (40, 30, 1), (3, 9, 3), (64, 64, 3), (2, 2, 1), (7, 3, 3)] {
+            let pixels = (0..<(w * h * c)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let png = encoder.encode(pixels: pixels, width: w, height: h, channels: c)
+            #expect(png == PNGEncoder().encode(pixels: pixels, width: w, height: h, channels: c))
+            #expect(try PNG.decode(png) == PNG.Image(pixels: pixels, width: w, height: h, channels: c))
+        }
+    }
+
     @Test func largeIncompressibleImageFitsTheOutputBuffer() throws {
         var rng = RNG(seed: 3)
         let pixels = (0..<(300 * 200 * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
