@@ -19,17 +19,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // System libraries from Debian: libopenblas-dev, libpng-dev, libarchive-dev.
+        // System libraries from Debian: libopenblas-dev, libpng-dev, libarchive-dev, zlib1g-dev.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // Tensors, reverse-mode autodiff, layers, optimisers, safetensors checkpoints.
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: fast),
         // Named architectures (ref-cnn, resnet-s, ...) built from Engine layers.
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         // Reading datasets: data specs, IDX, CIFAR, PNG folders, gzip.
-        .target(name: "Datasets", dependencies: ["Engine", "CPNG", "CArchive"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["Engine", "CPNG", "CZlib"], swiftSettings: fast),
         // WebDataset tar shards and manifest.json: writing, reading, verifying, merging.
         .target(name: "Shards", dependencies: [
             "Datasets", "CArchive", .product(name: "Crypto", package: "swift-crypto"),

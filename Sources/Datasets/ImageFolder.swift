@@ -1,0 +1,87 @@
+import Dispatch
+import Engine
+import Foundation
+
+/// `folder:DIR`: every non-hidden sub-folder is a class (sorted by name, byte-wise, gives the class
+/// order) holding that class's PNG files (sorted by name, byte-wise, gives the sample order).
+/// Hidden entries (".name") and plain files directly in DIR are ignored; anything else in a class
+/// folder must be a PNG, and all images must share one size and channel count.
+enum ImageFolder {
+    static func load(dir: String, name: String) throws -> Dataset {
+        let classes = try entries(of: dir).filter { isDirectory(join(dir, $0)) }
+        guard !classes.isEmpty else {
+            throw SynthError.file(dir, "no class sub-folders (expected DIR/CLASS/*.png)")
+        }
+        var files: [String] = []
+        var labels: [Int] = []
+        for (label, className) in classes.enumerated() {
+            let classDir = join(dir, className)
+            let names = try entries(of: classDir)
+            guard !names.isEmpty else { throw SynthError.file(classDir, "empty class folder, expected PNG files") }
+            for file in names {
+                let path = join(classDir, file)
+                if isDirectory(path) {
+                    throw SynthError.file(path, "unexpected folder inside a class folder (expected PNG files)")
+                }
+                files.append(path)
+                labels.append(label)
+            }
+        }
+
+        // Decode in parallel; every slot is written by exactly one iteration.
+        var decoded = [Result<PNG.Image, Error>?](repeating: nil, count: files.count)
+        decoded.withUnsafeMutableBufferPointer { slots in
+            let base = slots.baseAddress!
+            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, files.count / 64))
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var i = w
+                while i < files.count {
+                    base[i] = Result { try PNG.decode(try FileBytes.read(files[i]), path: files[i]) }
+                    i += workers
+                }
+            }
+        }
+
+        // The first image in order fixes the shape; errors are reported in file order.
+        let first = try decoded[0]!.get()
+        let (c, h, w) = (first.channels, first.height, first.width)
+        let size = c * h * w
+        var pixels = [UInt8](repeating: 0, count: files.count * size)
+        for i in files.indices {
+            let image = try decoded[i]!.get()
+            guard image.channels == c, image.height == h, image.width == w else {
+                throw SynthError.file(files[i], "is \(describe(image)) but \(files[0]) is "
+                    + "\(describe(first)); all images of a folder dataset must share size and channels")
+            }
+            pixels.replaceSubrange(i * size ..< (i + 1) * size, with: image.pixels)
+            decoded[i] = nil
+        }
+        return Dataset(name: name, pixels: pixels, count: files.count, channels: c, height: h, width: w,
+                       labels: labels, classNames: classes)
+    }
+
+    private static func describe(_ image: PNG.Image) -> String {
+        "\(image.width)x\(image.height) \(image.channels == 1 ? "gray" : "RGB")"
+    }
+
+    /// Non-hidden entry names, sorted byte-wise so the order does not depend on the locale.
+    private static func entries(of dir: String) throws -> [String] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+            throw SynthError.file(dir, "no such directory")
+        }
+        guard isDir.boolValue else { throw SynthError.file(dir, "is not a directory") }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
+            throw SynthError.file(dir, "cannot list directory (\(error.localizedDescription))")
+        }
+        return names.filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    private static func join(_ dir: String, _ file: String) -> String { (dir as NSString).appendingPathComponent(file) }
+}
