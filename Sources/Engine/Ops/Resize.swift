@@ -2,7 +2,7 @@ public enum ResizeMode: Sendable {
     /// PyTorch's mode='nearest' (not 'nearest-exact'): source = floor(dst * in/out).
     case nearest
     /// PyTorch's mode='bilinear', align_corners=False, antialias=False: two taps per axis at
-    /// source = (dst + 0.5) * in/out - 0.5, clamped at 0, also when shrinking.
+    /// source = (dst + 0.5) * in/out - 0.5, clamped at 0, also when shrinking (no low-pass filter).
     case bilinear
 }
 
@@ -51,20 +51,20 @@ struct ResizeTap {
 }
 
 func resizeTaps(input: Int, output: Int, mode: ResizeMode) -> [ResizeTap] {
-    // PyTorch computes the scale and source positions in Float.
+    // PyTorch's scale is a Float ratio; the source position is then formed in Double (its 0.5
+    // literals are doubles) and only the fractional weight is rounded to Float. Matching that
+    // order matters: Float arithmetic throughout differs in the sixth digit for ratios like 28/10.
     let scale = Float(input) / Float(output)
     return (0..<output).map { i in
+        if output == input { return ResizeTap(i0: i, i1: i, l0: 1, l1: 0) }
         switch mode {
         case .nearest:
-            let src: Int
-            if output == input { src = i } else if output == 2 * input { src = i >> 1 } else {
-                src = min(Int((Float(i) * scale).rounded(.down)), input - 1)
-            }
+            let src = output == 2 * input ? i >> 1 : min(Int((Float(i) * scale).rounded(.down)), input - 1)
             return ResizeTap(i0: src, i1: src, l0: 1, l1: 0)
         case .bilinear:
-            let real = max(scale * (Float(i) + 0.5) - 0.5, 0)
+            let real = max(Double(scale) * (Double(i) + 0.5) - 0.5, 0)
             let i0 = min(Int(real.rounded(.down)), input - 1)
-            let lambda = min(max(real - Float(i0), 0), 1)
+            let lambda = Float(min(max(real - Double(i0), 0), 1))
             return ResizeTap(i0: i0, i1: i0 < input - 1 ? i0 + 1 : i0, l0: 1 - lambda, l1: lambda)
         }
     }
