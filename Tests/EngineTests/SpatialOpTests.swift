@@ -22,6 +22,8 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
         (2, 3, 4, 5, 4, 1, 1, 0, true),   // pointwise
         (2, 3, 4, 5, 4, 1, 2, 0, false),  // strided pointwise still unfolds
         (3, 1, 6, 6, 2, 2, 2, 1, true),
+        (2, 2, 6, 7, 3, 5, 1, 2, true),   // "same" 5x5: two zeroed edge columns per side
+        (2, 2, 3, 2, 2, 5, 1, 2, true),   // kernel wider than the image
     ])
     func conv2dGradients(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Bool)) {
         let (n, cin, h, w, cout, k, s, p, hasBias) = c
@@ -31,36 +33,44 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
         checkGradients(inputs) { conv2d($0[0], $0[1], hasBias ? $0[2] : nil, stride: s, padding: p) }
     }
 
+    @Test func conv2dNonSquareKernels() {
+        let x = randn([2, 2, 5, 6], seed: 32), b = randn([3], seed: 33)
+        for (kh, kw, p) in [(2, 3, 1), (3, 2, 1), (1, 3, 1), (3, 1, 0)] {
+            let w = randn([3, 2, kh, kw], seed: 34, scale: 0.5)
+            checkGradients([x, w, b]) { conv2d($0[0], $0[1], $0[2], padding: p) }
+        }
+    }
+
     @Test func conv2dChunkedMatchesWholeBatch() {
-        // A chunk limit below one sample's column matrix forces one GEMM per sample; 2 samples per
-        // chunk leaves a ragged last chunk; both must agree with the single-chunk path.
+        // One GEMM per sample, 2 samples per chunk (a ragged last chunk), and the whole batch (whose
+        // column matrix the backward pass reuses) must agree, for unfolded and pointwise kernels.
         for (k, s, p) in [(3, 1, 1), (1, 1, 0), (3, 2, 0)] {
             let x = randn([5, 3, 6, 7], seed: 4), w = randn([4, 3, k, k], seed: 5), b = randn([4], seed: 6)
-            let g = ConvGeometry(channels: 3, height: 6, width: 7, kh: k, kw: k, stride: s, padding: p)
-            let perSample = g.rows * g.positions
             var results: [[[Float]]] = []
-            for limit in [1, 2 * perSample, 1 << 30] {
+            for chunk in [5, 1, 2] {
                 x.zeroGrad(); w.zeroGrad(); b.zeroGrad()
-                let y = conv2d(x, w, b, stride: s, padding: p, chunkFloats: limit)
+                let y = conv2d(x, w, b, stride: s, padding: p, chunk: chunk)
                 y.backward(seed: randn(y.shape, seed: 7, requiresGrad: false))
                 results.append([y.array, x.grad!.buffer.map { $0 }, w.grad!.buffer.map { $0 }, b.grad!.buffer.map { $0 }])
             }
             for r in results.dropFirst() {
                 for (a, e) in zip(r, results[0]) { expectClose(a, e, tol: 1e-5) }
             }
-            checkGradients([x, w, b]) { conv2d($0[0], $0[1], $0[2], stride: s, padding: p, chunkFloats: 1) }
-            checkGradients([x, w, b]) { conv2d($0[0], $0[1], $0[2], stride: s, padding: p, chunkFloats: 2 * perSample) }
+            for chunk in [1, 2, 5] {
+                checkGradients([x, w, b]) { conv2d($0[0], $0[1], $0[2], stride: s, padding: p, chunk: chunk) }
+            }
         }
     }
 
-    @Test func conv2dSkipsFrozenGradients() {
+    @Test(arguments: [1, 2])
+    func conv2dSkipsFrozenGradients(chunk: Int) {
         let x = randn([2, 2, 5, 5], seed: 8), w = randn([3, 2, 3, 3], seed: 9), b = randn([3], seed: 10)
         w.requiresGrad = false; b.requiresGrad = false
-        checkGradients([x, w, b]) { conv2d($0[0], $0[1], $0[2], padding: 1) }
+        checkGradients([x, w, b]) { conv2d($0[0], $0[1], $0[2], stride: 1, padding: 1, chunk: chunk) }
         #expect(w.grad == nil && b.grad == nil)
         let image = randn([2, 2, 5, 5], seed: 11, requiresGrad: false)
         w.requiresGrad = true; b.requiresGrad = true
-        checkGradients([image, w, b]) { conv2d($0[0], $0[1], $0[2], padding: 1) }
+        checkGradients([image, w, b]) { conv2d($0[0], $0[1], $0[2], stride: 1, padding: 1, chunk: chunk) }
         #expect(image.grad == nil)
     }
 
@@ -101,16 +111,18 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
     @Test func convTranspose2dChunkedMatchesWholeBatch() {
         let x = randn([5, 3, 3, 4], seed: 15), w = randn([3, 2, 4, 4], seed: 16), b = randn([2], seed: 17)
         var results: [[[Float]]] = []
-        for limit in [1, 2 * 32 * 12, 1 << 30] {
+        for chunk in [5, 1, 2] {
             x.zeroGrad(); w.zeroGrad(); b.zeroGrad()
-            let y = convTranspose2d(x, w, b, stride: 2, padding: 1, outputPadding: 0, chunkFloats: limit)
+            let y = convTranspose2d(x, w, b, stride: 2, padding: 1, outputPadding: 0, chunk: chunk)
             y.backward(seed: randn(y.shape, seed: 18, requiresGrad: false))
             results.append([y.array, x.grad!.buffer.map { $0 }, w.grad!.buffer.map { $0 }, b.grad!.buffer.map { $0 }])
         }
         for r in results.dropFirst() {
             for (a, e) in zip(r, results[0]) { expectClose(a, e, tol: 1e-5) }
         }
-        checkGradients([x, w, b]) { convTranspose2d($0[0], $0[1], $0[2], stride: 2, padding: 1, outputPadding: 0, chunkFloats: 1) }
+        for chunk in [1, 2, 5] {
+            checkGradients([x, w, b]) { convTranspose2d($0[0], $0[1], $0[2], stride: 2, padding: 1, outputPadding: 0, chunk: chunk) }
+        }
     }
 
     @Test func convTranspose2dIsTheAdjointOfConv2d() {

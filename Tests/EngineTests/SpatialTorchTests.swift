@@ -49,6 +49,8 @@ struct SpatialTorchTests {
             ([2, 1, 28, 28], [4, 1, 3, 3], true, 1, 1),
             ([3, 8, 14, 14], [16, 8, 3, 3], true, 1, 1),
             ([2, 3, 9, 6], [2, 3, 2, 4], true, 2, 1),     // non-square kernel
+            ([2, 2, 6, 7], [3, 2, 2, 3], true, 1, 1),     // same width, taller output
+            ([2, 2, 6, 7], [3, 2, 5, 5], false, 1, 2),
         ] as [([Int], [Int], Bool, Int, Int)] {
             cases.append(Case(op: "conv2d", inputs: [x, w] + (bias ? [[w[0]]] : []),
                               params: ["stride": s, "padding": p], tol: 1e-5))

@@ -1,13 +1,23 @@
-/// How many samples one column-matrix chunk covers.
+/// How many samples one column-matrix chunk (and one GEMM) covers.
 ///
-/// The whole batch in one GEMM is the fastest shape OpenBLAS gets here (long, thin per-sample
-/// GEMMs waste its two threads); the cap bounds the scratch memory of wide layers at large batches,
-/// where the column matrix would run to hundreds of megabytes.
+/// Measured on ref-cnn-like layers (2 cores, OpenBLAS): a GEMM needs a few thousand columns
+/// before OpenBLAS's two threads run at full speed, but a column matrix much larger than the
+/// caches costs more to write and read back than the GEMM saves; a few thousand columns per chunk
+/// sits between. With fewer than 64 rows (first layers: 1-3 input channels) the GEMM is cheap
+/// next to the [Cout, N*HW] -> NCHW permute a batched chunk needs, so each sample gets its own
+/// GEMM writing straight into the output.
 enum ConvChunking {
-    nonisolated(unsafe) static var maxFloats = 1 << 23
+    /// Upper bound on one chunk's column matrix (floats): 64 MB.
+    static let maxFloats = 1 << 24
+    static let targetColumns = 4096
+    static let perSampleBelowRows = 64
 
-    static func samples(total n: Int, floatsPerSample: Int, limit: Int) -> Int {
-        max(1, min(n, limit / max(floatsPerSample, 1)))
+    /// `permutes`: whether a multi-sample chunk costs a layout permute of the output (conv2d)
+    /// or not (convTranspose2d, whose fold writes NCHW directly).
+    static func samples(total n: Int, rows k: Int, positions hw: Int, permutes: Bool) -> Int {
+        if permutes && k < perSampleBelowRows { return 1 }
+        let wanted = (targetColumns + hw - 1) / hw
+        return max(1, min(n, wanted, maxFloats / max(k * hw, 1)))
     }
 }
 
@@ -19,11 +29,11 @@ enum ConvChunking {
 /// matrix for dW when the forward pass kept it, and skips dX and dW/dB for inputs that do not
 /// require a gradient (frozen classifiers in CaG, the input images in training).
 public func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
-    conv2d(x, weight, bias, stride: stride, padding: padding, chunkFloats: ConvChunking.maxFloats)
+    conv2d(x, weight, bias, stride: stride, padding: padding, chunk: nil)
 }
 
-/// `chunkFloats` bounds the column matrix; tests shrink it to cover the chunked path.
-func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding: Int, chunkFloats: Int) -> Tensor {
+/// `chunk` overrides the samples per GEMM (tests cover every path with it; benchmarks tune it).
+func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding: Int, chunk: Int?) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4 && x.shape[1] == weight.shape[1],
                  "conv2d: input \(x.shape) does not fit weight \(weight.shape)")
     precondition(bias == nil || bias!.count == weight.shape[0], "conv2d: bias \(bias!.shape) for weight \(weight.shape)")
@@ -33,7 +43,7 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
                          kh: weight.shape[2], kw: weight.shape[3], stride: stride, padding: padding)
     precondition(g.outH > 0 && g.outW > 0, "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
     let hw = g.positions, k = g.rows, inPlanes = cin * g.plane
-    let chunk = ConvChunking.samples(total: n, floatsPerSample: k * hw, limit: chunkFloats)
+    let chunk = min(n, chunk ?? ConvChunking.samples(total: n, rows: k, positions: hw, permutes: true))
     // A pointwise kernel on one sample needs no unfolding: the image is its own column matrix.
     let direct = chunk == 1 && g.isPointwise
     var kept: Buffer?

@@ -7,12 +7,11 @@
 /// (conv2d's forward) and multiplies it by the weight for dX and by the input for dW.
 public func convTranspose2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
                             stride: Int = 1, padding: Int = 0, outputPadding: Int = 0) -> Tensor {
-    convTranspose2d(x, weight, bias, stride: stride, padding: padding, outputPadding: outputPadding,
-                    chunkFloats: ConvChunking.maxFloats)
+    convTranspose2d(x, weight, bias, stride: stride, padding: padding, outputPadding: outputPadding, chunk: nil)
 }
 
 func convTranspose2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding: Int,
-                     outputPadding: Int, chunkFloats: Int) -> Tensor {
+                     outputPadding: Int, chunk: Int?) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4 && x.shape[1] == weight.shape[0],
                  "convTranspose2d: input \(x.shape) does not fit weight \(weight.shape)")
     precondition(bias == nil || bias!.count == weight.shape[1],
@@ -28,7 +27,7 @@ func convTranspose2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int
     let g = ConvGeometry(channels: cout, height: outH, width: outW, kh: kh, kw: kw,
                          stride: stride, padding: padding, outH: h, outW: w)
     let hw = h * w, k = g.rows, outPlanes = cout * g.plane
-    let chunk = ConvChunking.samples(total: n, floatsPerSample: k * hw, limit: chunkFloats)
+    let chunk = min(n, chunk ?? ConvChunking.samples(total: n, rows: k, positions: hw, permutes: false))
 
     let parents = bias.map { [x, weight, $0] } ?? [x, weight]
     let out = Tensor.result([n, cout, outH, outW], parents: parents) { out in

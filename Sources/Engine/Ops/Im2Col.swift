@@ -28,6 +28,8 @@ struct ConvGeometry {
     var positions: Int { outH * outW }
     var plane: Int { height * width }
     var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && padding == 0 }
+    /// Stride 1 and output rows as long as input rows: every tap's unfolded row is a shifted copy.
+    var isSameWidth: Bool { stride == 1 && outW == width }
 
     /// Output columns [lo, hi) whose tap kx lands inside the image; the rest read padding.
     @inline(__always)
@@ -64,15 +66,20 @@ func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col
             var dst = col + (c * kk + k) * ld
             for n in 0..<samples {
                 let src = x + (n * g.channels + c) * plane
+                if g.isSameWidth {
+                    unfoldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, into: dst)
+                    dst += hw
+                    continue
+                }
                 for oy in 0..<g.outH {
                     let iy = oy * g.stride - g.padding + ky
                     if iy < 0 || iy >= g.height {
-                        dst.update(repeating: 0, count: g.outW)
+                        for ox in 0..<g.outW { dst[ox] = 0 }
                     } else {
                         for ox in 0..<lo { dst[ox] = 0 }
                         let srow = src + iy * g.width - g.padding + kx
                         if g.stride == 1 {
-                            (dst + lo).update(from: srow + lo, count: hi - lo)
+                            for ox in lo..<hi { dst[ox] = srow[ox] }
                         } else {
                             for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
                         }
@@ -85,9 +92,34 @@ func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col
     }
 }
 
+/// One (tap, sample) row of the column matrix when rows of the output and the input are equally
+/// long and stride is 1 ("same" convolutions, e.g. 3x3 with padding 1): the row is the image
+/// shifted by a constant offset, so it is one block copy plus zeroed edge columns and rows,
+/// instead of one short copy per image row.
+@inline(__always)
+private func unfoldSameWidth(_ src: UnsafePointer<Float>, _ g: ConvGeometry, ky: Int, kx: Int, lo: Int, hi: Int,
+                             into dst: UnsafeMutablePointer<Float>) {
+    let w = g.width, plane = g.plane
+    let yLo = max(0, g.padding - ky), yHi = max(yLo, min(g.outH, g.height + g.padding - ky))
+    let shift = (ky - g.padding) * w + (kx - g.padding)
+    // Block positions whose source falls outside the plane lie in the zeroed edge columns.
+    let a = max(yLo * w, -shift), b = min(yHi * w, plane - shift)
+    for i in 0..<yLo * w { dst[i] = 0 }
+    if b > a { (dst + a).update(from: src + a + shift, count: b - a) }
+    for i in yHi * w..<g.outH * w { dst[i] = 0 }
+    if lo > 0 || hi < w {
+        for oy in yLo..<yHi {
+            let row = dst + oy * w
+            for ox in 0..<lo { row[ox] = 0 }
+            for ox in hi..<w { row[ox] = 0 }
+        }
+    }
+}
+
 /// The adjoint of `im2col`: adds every column-matrix entry back onto the pixel it was read from
-/// (padding taps are dropped). Accumulates into `x`.
-func col2im(_ col: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
+/// (padding taps are dropped). Accumulates into `x`. Clobbers the padding-tap entries of `col`
+/// (it is always scratch) so that same-width rows can be added as one block.
+func col2im(_ col: UnsafeMutablePointer<Float>, samples: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
     let hw = g.positions, ld = samples * hw, plane = g.plane
     let kk = g.kh * g.kw
     // One channel's taps all land in that channel's planes, so channels never race.
@@ -98,6 +130,11 @@ func col2im(_ col: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, adding
             var src = col + (c * kk + k) * ld
             for n in 0..<samples {
                 let dst = x + (n * g.channels + c) * plane
+                if g.isSameWidth {
+                    foldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: dst)
+                    src += hw
+                    continue
+                }
                 for oy in 0..<g.outH {
                     let iy = oy * g.stride - g.padding + ky
                     if iy >= 0 && iy < g.height {
@@ -112,6 +149,26 @@ func col2im(_ col: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, adding
                 }
             }
         }
+    }
+}
+
+@inline(__always)
+private func foldSameWidth(_ src: UnsafeMutablePointer<Float>, _ g: ConvGeometry, ky: Int, kx: Int, lo: Int, hi: Int,
+                           addingInto dst: UnsafeMutablePointer<Float>) {
+    let w = g.width, plane = g.plane
+    let yLo = max(0, g.padding - ky), yHi = max(yLo, min(g.outH, g.height + g.padding - ky))
+    let shift = (ky - g.padding) * w + (kx - g.padding)
+    if lo > 0 || hi < w {
+        for oy in yLo..<yHi {
+            let row = src + oy * w
+            for ox in 0..<lo { row[ox] = 0 }
+            for ox in hi..<w { row[ox] = 0 }
+        }
+    }
+    let a = max(yLo * w, -shift), b = min(yHi * w, plane - shift)
+    if b > a {
+        let s = src + a, d = dst + a + shift
+        for i in 0..<b - a { d[i] += s[i] }
     }
 }
 
@@ -152,10 +209,23 @@ func batchToChannelMajor(_ src: UnsafePointer<Float>, samples: Int, channels: In
 func addChannelSums(_ g: UnsafePointer<Float>, samples: Int, channels: Int, hw: Int, into gb: UnsafeMutablePointer<Float>) {
     for c in 0..<channels {
         var s: Float = 0
-        for n in 0..<samples {
-            let p = g + (n * channels + c) * hw
-            for i in 0..<hw { s += p[i] }
-        }
+        for n in 0..<samples { s += spatialSum(g + (n * channels + c) * hw, hw) }
         gb[c] += s
     }
+}
+
+/// Sum of a run of floats in 16 independent lanes: the compiler will not reorder a scalar Float
+/// reduction, and one dependent add per element runs at a quarter of the load rate.
+@inline(__always)
+func spatialSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD16<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 16 <= count {
+        acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    var s = acc.sum()
+    while i < count { s += p[i]; i += 1 }
+    return s
 }

@@ -13,7 +13,7 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
     let out = Tensor.result([x.shape[0], x.shape[1], oh, ow], parents: [x]) { out in
         guard let idx = argmax?.pointer else { return }
         let g = out.grad!.pointer, gx = x.gradPtr
-        for p in 0..<planes {
+        parallelFor(planes, work: x.count) { p in
             let gp = gx + p * h * w, go = g + p * oh * ow, ip = idx + p * oh * ow
             for i in 0..<oh * ow { gp[Int(ip[i])] += go[i] }
         }
@@ -71,7 +71,7 @@ public func avgPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
     let scale = 1 / Float(kernel * kernel)
     let out = Tensor.result([x.shape[0], x.shape[1], oh, ow], parents: [x]) { out in
         let g = out.grad!.pointer, gx = x.gradPtr
-        for p in 0..<planes {
+        parallelFor(planes, work: x.count) { p in
             let gp = gx + p * h * w, go = g + p * oh * ow
             for oy in 0..<oh {
                 for ox in 0..<ow {
@@ -84,7 +84,7 @@ public func avgPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
         }
     }
     let xs = x.ptr, ys = out.ptr
-    for p in 0..<planes {
+    parallelFor(planes, work: x.count) { p in
         let src = xs + p * h * w, dst = ys + p * oh * ow
         for oy in 0..<oh {
             for ox in 0..<ow {
@@ -114,10 +114,7 @@ public func globalAveragePool(_ x: Tensor) -> Tensor {
     }
     let xs = x.ptr, ys = out.ptr
     for p in 0..<planes {
-        let src = xs + p * hw
-        var sum: Float = 0
-        for i in 0..<hw { sum += src[i] }
-        ys[p] = sum * scale
+        ys[p] = spatialSum(xs + p * hw, hw) * scale
     }
     return out
 }
