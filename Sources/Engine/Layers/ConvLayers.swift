@@ -1,0 +1,77 @@
+/// nn.Conv2d with square kernels: weight [out, in, k, k], bias [out].
+public final class Conv2d: Layer {
+    /// A var so wrappers (spectral normalisation) can substitute a normalised weight for the forward pass.
+    public var weight: Tensor
+    public var bias: Tensor?
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, rng: inout RNG) {
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+        let fanIn = inChannels * kernel * kernel
+        weight = Tensor(zeros: [outChannels, inChannels, kernel, kernel], requiresGrad: true)
+        uniformInit(weight, fanIn: fanIn, rng: &rng)
+        if bias {
+            let b = Tensor(zeros: [outChannels], requiresGrad: true)
+            uniformInit(b, fanIn: fanIn, rng: &rng)
+            self.bias = b
+        } else {
+            self.bias = nil
+        }
+    }
+
+    public override var ownState: [StateEntry] {
+        [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        conv2d(x, weight, bias, stride: stride, padding: padding)
+    }
+}
+
+/// nn.ConvTranspose2d with square kernels: weight [in, out, k, k], bias [out].
+public final class ConvTranspose2d: Layer {
+    public var weight: Tensor
+    public var bias: Tensor?
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                outputPadding: Int = 0, bias: Bool = true, rng: inout RNG) {
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernel = kernel; self.stride = stride; self.padding = padding; self.outputPadding = outputPadding
+        // PyTorch computes fan_in from weight.size(1), which for a transposed conv is the output channels.
+        let fanIn = outChannels * kernel * kernel
+        weight = Tensor(zeros: [inChannels, outChannels, kernel, kernel], requiresGrad: true)
+        uniformInit(weight, fanIn: fanIn, rng: &rng)
+        if bias {
+            let b = Tensor(zeros: [outChannels], requiresGrad: true)
+            uniformInit(b, fanIn: fanIn, rng: &rng)
+            self.bias = b
+        } else {
+            self.bias = nil
+        }
+    }
+
+    public override var ownState: [StateEntry] {
+        [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        convTranspose2d(x, weight, bias, stride: stride, padding: padding, outputPadding: outputPadding)
+    }
+}
+
+/// nn.MaxPool2d(kernel, stride) without padding.
+public final class MaxPool2d: Layer {
+    public let kernel: Int, stride: Int
+    public init(_ kernel: Int, stride: Int? = nil) { self.kernel = kernel; self.stride = stride ?? kernel }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { maxPool2d(x, kernel: kernel, stride: stride) }
+}
+
+/// nn.AvgPool2d(kernel, stride) without padding.
+public final class AvgPool2d: Layer {
+    public let kernel: Int, stride: Int
+    public init(_ kernel: Int, stride: Int? = nil) { self.kernel = kernel; self.stride = stride ?? kernel }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { avgPool2d(x, kernel: kernel, stride: stride) }
+}

@@ -1,0 +1,231 @@
+import Dispatch
+
+/// The window sweep of a 2-D convolution over an image batch: which input pixel each
+/// (channel, ky, kx) tap reads for each output position. Shared by conv2d (unfold on the forward
+/// pass, fold on the backward pass) and convTranspose2d (the other way round).
+struct ConvGeometry {
+    /// The image side of the sweep: conv2d's input, convTranspose2d's output.
+    let channels: Int, height: Int, width: Int
+    let kh: Int, kw: Int, stride: Int, padding: Int
+    /// The window-position side: conv2d's output, convTranspose2d's input.
+    let outH: Int, outW: Int
+
+    init(channels: Int, height: Int, width: Int, kh: Int, kw: Int, stride: Int, padding: Int) {
+        self.channels = channels; self.height = height; self.width = width
+        self.kh = kh; self.kw = kw; self.stride = stride; self.padding = padding
+        outH = (height + 2 * padding - kh) / stride + 1
+        outW = (width + 2 * padding - kw) / stride + 1
+    }
+
+    init(channels: Int, height: Int, width: Int, kh: Int, kw: Int, stride: Int, padding: Int, outH: Int, outW: Int) {
+        self.channels = channels; self.height = height; self.width = width
+        self.kh = kh; self.kw = kw; self.stride = stride; self.padding = padding
+        self.outH = outH; self.outW = outW
+    }
+
+    /// Rows of the column matrix: one per (channel, ky, kx).
+    var rows: Int { channels * kh * kw }
+    var positions: Int { outH * outW }
+    var plane: Int { height * width }
+    var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && padding == 0 }
+    /// Stride 1 and output rows as long as input rows: every tap's unfolded row is a shifted copy.
+    var isSameWidth: Bool { stride == 1 && outW == width }
+
+    /// Output columns [lo, hi) whose tap kx lands inside the image; the rest read padding.
+    @inline(__always)
+    func validColumns(_ kx: Int) -> (Int, Int) {
+        let lo = min(outW, max(0, ceilDiv(padding - kx, stride)))
+        let hi = min(outW, floorDiv(width - 1 + padding - kx, stride) + 1)
+        return (lo, max(lo, hi))
+    }
+}
+
+@inline(__always) func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
+@inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
+/// Splits `count` independent tasks over the cores when there is enough work to pay for it.
+/// Memory-bound loops only: GEMM brings its own threads, and the two must not nest.
+@inline(__always)
+func parallelFor(_ count: Int, work: Int, _ body: (Int) -> Void) {
+    if count > 1 && work >= 1 << 16 {
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    } else {
+        for i in 0..<count { body(i) }
+    }
+}
+
+/// Unfolds `samples` images [samples, C, H, W] into the column matrix
+/// [C*kh*kw, samples*outH*outW] (row-major), so that the convolution is one GEMM.
+func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
+    let hw = g.positions, ld = samples * hw, plane = g.plane
+    let kk = g.kh * g.kw
+    parallelFor(g.channels, work: g.rows * ld) { c in
+        for k in 0..<kk {
+            let ky = k / g.kw, kx = k % g.kw
+            let (lo, hi) = g.validColumns(kx)
+            var dst = col + (c * kk + k) * ld
+            for n in 0..<samples {
+                let src = x + (n * g.channels + c) * plane
+                if g.isSameWidth {
+                    unfoldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, into: dst)
+                    dst += hw
+                    continue
+                }
+                for oy in 0..<g.outH {
+                    let iy = oy * g.stride - g.padding + ky
+                    if iy < 0 || iy >= g.height {
+                        for ox in 0..<g.outW { dst[ox] = 0 }
+                    } else {
+                        for ox in 0..<lo { dst[ox] = 0 }
+                        let srow = src + iy * g.width - g.padding + kx
+                        if g.stride == 1 {
+                            for ox in lo..<hi { dst[ox] = srow[ox] }
+                        } else {
+                            for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
+                        }
+                        for ox in hi..<g.outW { dst[ox] = 0 }
+                    }
+                    dst += g.outW
+                }
+            }
+        }
+    }
+}
+
+/// One (tap, sample) row of the column matrix when rows of the output and the input are equally
+/// long and stride is 1 ("same" convolutions, e.g. 3x3 with padding 1): the row is the image
+/// shifted by a constant offset, so it is one block copy plus zeroed edge columns and rows,
+/// instead of one short copy per image row.
+@inline(__always)
+private func unfoldSameWidth(_ src: UnsafePointer<Float>, _ g: ConvGeometry, ky: Int, kx: Int, lo: Int, hi: Int,
+                             into dst: UnsafeMutablePointer<Float>) {
+    let w = g.width, plane = g.plane
+    let yLo = max(0, g.padding - ky), yHi = max(yLo, min(g.outH, g.height + g.padding - ky))
+    let shift = (ky - g.padding) * w + (kx - g.padding)
+    // Block positions whose source falls outside the plane lie in the zeroed edge columns.
+    let a = max(yLo * w, -shift), b = min(yHi * w, plane - shift)
+    for i in 0..<yLo * w { dst[i] = 0 }
+    if b > a { (dst + a).update(from: src + a + shift, count: b - a) }
+    for i in yHi * w..<g.outH * w { dst[i] = 0 }
+    if lo > 0 || hi < w {
+        for oy in yLo..<yHi {
+            let row = dst + oy * w
+            for ox in 0..<lo { row[ox] = 0 }
+            for ox in hi..<w { row[ox] = 0 }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: adds every column-matrix entry back onto the pixel it was read from
+/// (padding taps are dropped). Accumulates into `x`. Clobbers the padding-tap entries of `col`
+/// (it is always scratch) so that same-width rows can be added as one block.
+func col2im(_ col: UnsafeMutablePointer<Float>, samples: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
+    let hw = g.positions, ld = samples * hw, plane = g.plane
+    let kk = g.kh * g.kw
+    // One channel's taps all land in that channel's planes, so channels never race.
+    parallelFor(g.channels, work: g.rows * ld) { c in
+        for k in 0..<kk {
+            let ky = k / g.kw, kx = k % g.kw
+            let (lo, hi) = g.validColumns(kx)
+            var src = col + (c * kk + k) * ld
+            for n in 0..<samples {
+                let dst = x + (n * g.channels + c) * plane
+                if g.isSameWidth {
+                    foldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: dst)
+                    src += hw
+                    continue
+                }
+                for oy in 0..<g.outH {
+                    let iy = oy * g.stride - g.padding + ky
+                    if iy >= 0 && iy < g.height {
+                        let drow = dst + iy * g.width - g.padding + kx
+                        if g.stride == 1 {
+                            for ox in lo..<hi { drow[ox] += src[ox] }
+                        } else {
+                            for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
+                        }
+                    }
+                    src += g.outW
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+private func foldSameWidth(_ src: UnsafeMutablePointer<Float>, _ g: ConvGeometry, ky: Int, kx: Int, lo: Int, hi: Int,
+                           addingInto dst: UnsafeMutablePointer<Float>) {
+    let w = g.width, plane = g.plane
+    let yLo = max(0, g.padding - ky), yHi = max(yLo, min(g.outH, g.height + g.padding - ky))
+    let shift = (ky - g.padding) * w + (kx - g.padding)
+    if lo > 0 || hi < w {
+        for oy in yLo..<yHi {
+            let row = src + oy * w
+            for ox in 0..<lo { row[ox] = 0 }
+            for ox in hi..<w { row[ox] = 0 }
+        }
+    }
+    let a = max(yLo * w, -shift), b = min(yHi * w, plane - shift)
+    if b > a {
+        let s = src + a, d = dst + a + shift
+        for i in 0..<b - a { d[i] += s[i] }
+    }
+}
+
+/// [channels, samples*hw] -> [samples, channels, hw]: from the channel-major matrices the batched
+/// GEMMs produce to NCHW activations. Adds `bias` (per channel) on the way; with `accumulate`
+/// adds onto `dst` instead of overwriting it (gradients).
+func channelMajorToBatch(_ src: UnsafePointer<Float>, samples: Int, channels: Int, hw: Int,
+                         bias: UnsafePointer<Float>? = nil, accumulate: Bool = false,
+                         into dst: UnsafeMutablePointer<Float>) {
+    let ld = samples * hw
+    parallelFor(samples, work: samples * channels * hw) { n in
+        for c in 0..<channels {
+            let s = src + c * ld + n * hw, d = dst + (n * channels + c) * hw
+            if accumulate {
+                for i in 0..<hw { d[i] += s[i] }
+            } else if let bias {
+                let b = bias[c]
+                for i in 0..<hw { d[i] = s[i] + b }
+            } else {
+                d.update(from: s, count: hw)
+            }
+        }
+    }
+}
+
+/// [samples, channels, hw] -> [channels, samples*hw], the inverse of `channelMajorToBatch`.
+func batchToChannelMajor(_ src: UnsafePointer<Float>, samples: Int, channels: Int, hw: Int,
+                         into dst: UnsafeMutablePointer<Float>) {
+    let ld = samples * hw
+    parallelFor(channels, work: samples * channels * hw) { c in
+        for n in 0..<samples {
+            (dst + c * ld + n * hw).update(from: src + (n * channels + c) * hw, count: hw)
+        }
+    }
+}
+
+/// Adds the per-channel sums of an NCHW gradient into `gb` (a bias gradient).
+func addChannelSums(_ g: UnsafePointer<Float>, samples: Int, channels: Int, hw: Int, into gb: UnsafeMutablePointer<Float>) {
+    for c in 0..<channels {
+        var s: Float = 0
+        for n in 0..<samples { s += spatialSum(g + (n * channels + c) * hw, hw) }
+        gb[c] += s
+    }
+}
+
+/// Sum of a run of floats in 16 independent lanes: the compiler will not reorder a scalar Float
+/// reduction, and one dependent add per element runs at a quarter of the load rate.
+@inline(__always)
+func spatialSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD16<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 16 <= count {
+        acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    var s = acc.sum()
+    while i < count { s += p[i]; i += 1 }
+    return s
+}

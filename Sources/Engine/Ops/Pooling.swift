@@ -1,0 +1,120 @@
+/// Max pooling over kernel x kernel windows (no padding; stride defaults to the kernel):
+/// [N, C, H, W] -> [N, C, (H - kernel)/stride + 1, (W - kernel)/stride + 1], as PyTorch's
+/// F.max_pool2d. Of tied values the first in row-major order wins, and so takes the gradient.
+public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
+    let s = stride ?? kernel
+    precondition(x.rank == 4 && kernel >= 1 && s >= 1 && x.shape[2] >= kernel && x.shape[3] >= kernel,
+                 "maxPool2d: kernel \(kernel) stride \(s) on \(x.shape)")
+    let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
+    let oh = (h - kernel) / s + 1, ow = (w - kernel) / s + 1
+    // The winner's offset inside its input plane, per output element, for the backward pass;
+    // held as Float (exact below 2^24) so it lives in a pooled buffer.
+    var argmax: Buffer?
+    let out = Tensor.result([x.shape[0], x.shape[1], oh, ow], parents: [x]) { out in
+        guard let idx = argmax?.pointer else { return }
+        let g = out.grad!.pointer, gx = x.gradPtr
+        parallelFor(planes, work: x.count) { p in
+            let gp = gx + p * h * w, go = g + p * oh * ow, ip = idx + p * oh * ow
+            for i in 0..<oh * ow { gp[Int(ip[i])] += go[i] }
+        }
+        argmax = nil
+    }
+    precondition(h * w < 1 << 24, "maxPool2d: plane \(h)x\(w) too large")
+    argmax = out.requiresGrad ? Buffer(count: out.count) : nil
+    let idx = argmax?.pointer
+    let xs = x.ptr, ys = out.ptr
+    parallelFor(planes, work: x.count) { p in
+        let src = xs + p * h * w, dst = ys + p * oh * ow
+        let ip = idx.map { $0 + p * oh * ow }
+        if kernel == 2 && s == 2 {
+            // ref-cnn's pool: two rows at a time, no inner window loop.
+            for oy in 0..<oh {
+                let r0 = src + 2 * oy * w, r1 = r0 + w
+                for ox in 0..<ow {
+                    let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                    var best = a, at = 2 * oy * w + 2 * ox
+                    if b > best { best = b; at = 2 * oy * w + 2 * ox + 1 }
+                    if c > best { best = c; at = (2 * oy + 1) * w + 2 * ox }
+                    if d > best { best = d; at = (2 * oy + 1) * w + 2 * ox + 1 }
+                    dst[oy * ow + ox] = best
+                    ip?[oy * ow + ox] = Float(at)
+                }
+            }
+        } else {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let top = oy * s * w + ox * s
+                    var best = src[top], at = top
+                    for ky in 0..<kernel {
+                        for kx in 0..<kernel {
+                            let j = top + ky * w + kx
+                            if src[j] > best { best = src[j]; at = j }
+                        }
+                    }
+                    dst[oy * ow + ox] = best
+                    ip?[oy * ow + ox] = Float(at)
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// Average pooling over kernel x kernel windows (no padding; stride defaults to the kernel),
+/// as PyTorch's F.avg_pool2d.
+public func avgPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
+    let s = stride ?? kernel
+    precondition(x.rank == 4 && kernel >= 1 && s >= 1 && x.shape[2] >= kernel && x.shape[3] >= kernel,
+                 "avgPool2d: kernel \(kernel) stride \(s) on \(x.shape)")
+    let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
+    let oh = (h - kernel) / s + 1, ow = (w - kernel) / s + 1
+    let scale = 1 / Float(kernel * kernel)
+    let out = Tensor.result([x.shape[0], x.shape[1], oh, ow], parents: [x]) { out in
+        let g = out.grad!.pointer, gx = x.gradPtr
+        parallelFor(planes, work: x.count) { p in
+            let gp = gx + p * h * w, go = g + p * oh * ow
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let v = go[oy * ow + ox] * scale, top = oy * s * w + ox * s
+                    for ky in 0..<kernel {
+                        for kx in 0..<kernel { gp[top + ky * w + kx] += v }
+                    }
+                }
+            }
+        }
+    }
+    let xs = x.ptr, ys = out.ptr
+    parallelFor(planes, work: x.count) { p in
+        let src = xs + p * h * w, dst = ys + p * oh * ow
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                let top = oy * s * w + ox * s
+                var sum: Float = 0
+                for ky in 0..<kernel {
+                    for kx in 0..<kernel { sum += src[top + ky * w + kx] }
+                }
+                dst[oy * ow + ox] = sum * scale
+            }
+        }
+    }
+    return out
+}
+
+/// Mean over each channel's plane: [N, C, H, W] -> [N, C].
+public func globalAveragePool(_ x: Tensor) -> Tensor {
+    precondition(x.rank == 4, "globalAveragePool: \(x.shape) is not NCHW")
+    let planes = x.shape[0] * x.shape[1], hw = x.shape[2] * x.shape[3]
+    let scale = 1 / Float(hw)
+    let out = Tensor.result([x.shape[0], x.shape[1]], parents: [x]) { out in
+        let g = out.grad!.pointer, gx = x.gradPtr
+        for p in 0..<planes {
+            let v = g[p] * scale, gp = gx + p * hw
+            for i in 0..<hw { gp[i] += v }
+        }
+    }
+    let xs = x.ptr, ys = out.ptr
+    for p in 0..<planes {
+        ys[p] = spatialSum(xs + p * hw, hw) * scale
+    }
+    return out
+}
