@@ -1,23 +1,23 @@
 /// How many samples one column-matrix chunk (and one GEMM) covers.
 ///
-/// Measured on ref-cnn-like layers (2 cores, OpenBLAS): a GEMM needs a few thousand columns
-/// before OpenBLAS's two threads run at full speed, but a column matrix much larger than the
-/// caches costs more to write and read back than the GEMM saves; a few thousand columns per chunk
-/// sits between. With fewer than 64 rows (first layers: 1-3 input channels) the GEMM is cheap
-/// next to the [Cout, N*HW] -> NCHW permute a batched chunk needs, so each sample gets its own
-/// GEMM writing straight into the output.
+/// Measured on ref-cnn-like layers (2 cores, OpenBLAS): a GEMM wants a few thousand columns
+/// before OpenBLAS's two threads run at full speed, but a column matrix that spills out of the
+/// caches costs more to write and read back than a wider GEMM saves; chunks of at most ~4096
+/// columns and ~4 MB sit between. With fewer than 64 rows (first layers: 1-3 input channels) the
+/// GEMM is cheap next to the [Cout, N*HW] -> NCHW permute a multi-sample chunk needs, so each
+/// sample gets its own GEMM writing straight into the output; pointwise kernels do the same and
+/// skip the unfold too.
 enum ConvChunking {
-    /// Upper bound on one chunk's column matrix (floats): 64 MB.
-    static let maxFloats = 1 << 24
     static let targetColumns = 4096
+    static let targetFloats = 1 << 20
     static let perSampleBelowRows = 64
 
     /// `permutes`: whether a multi-sample chunk costs a layout permute of the output (conv2d)
     /// or not (convTranspose2d, whose fold writes NCHW directly).
     static func samples(total n: Int, rows k: Int, positions hw: Int, permutes: Bool) -> Int {
         if permutes && k < perSampleBelowRows { return 1 }
-        let wanted = (targetColumns + hw - 1) / hw
-        return max(1, min(n, wanted, maxFloats / max(k * hw, 1)))
+        let wanted = min((targetColumns + hw - 1) / hw, targetFloats / max(k * hw, 1))
+        return max(1, min(n, wanted))
     }
 }
 
@@ -43,7 +43,7 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
                          kh: weight.shape[2], kw: weight.shape[3], stride: stride, padding: padding)
     precondition(g.outH > 0 && g.outW > 0, "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
     let hw = g.positions, k = g.rows, inPlanes = cin * g.plane
-    let chunk = min(n, chunk ?? ConvChunking.samples(total: n, rows: k, positions: hw, permutes: true))
+    let chunk = min(n, chunk ?? (g.isPointwise ? 1 : ConvChunking.samples(total: n, rows: k, positions: hw, permutes: true)))
     // A pointwise kernel on one sample needs no unfolding: the image is its own column matrix.
     let direct = chunk == 1 && g.isPointwise
     var kept: Buffer?
