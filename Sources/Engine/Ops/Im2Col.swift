@@ -209,10 +209,9 @@ func batchToChannelMajor(_ src: UnsafePointer<Float>, samples: Int, channels: In
 
 /// Adds the per-channel sums of an NCHW gradient into `gb` (a bias gradient).
 func addChannelSums(_ g: UnsafePointer<Float>, samples: Int, channels: Int, hw: Int, into gb: UnsafeMutablePointer<Float>) {
-    for c in 0..<channels {
-        var s: Float = 0
-        for n in 0..<samples { s += spatialSum(g + (n * channels + c) * hw, hw) }
-        gb[c] += s
+    // Planes in memory order; each sample's per-channel sums are added to the total as they come.
+    for n in 0..<samples {
+        for c in 0..<channels { gb[c] += spatialSum(g + (n * channels + c) * hw, hw) }
     }
 }
 
