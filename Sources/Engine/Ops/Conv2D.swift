@@ -53,9 +53,10 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
     let n = x.shape[0], cin = x.shape[1], cout = weight.shape[0]
     let g = ConvGeometry(channels: cin, height: x.shape[2], width: x.shape[3],
                          kh: weight.shape[2], kw: weight.shape[3], stride: stride, padding: padding)
-    precondition(g.outH > 0 && g.outW > 0, "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
+    precondition(x.shape[2] + 2 * padding >= g.kh && x.shape[3] + 2 * padding >= g.kw,
+                 "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
     let hw = g.positions, k = g.rows, inPlanes = cin * g.plane, outPlanes = cout * hw
-    let chunk = min(n, chunk ?? (g.isPointwise ? 1 : ConvChunking.samples(total: n, rows: k, positions: hw, permutes: true)))
+    let chunk = max(1, min(n, chunk ?? (g.isPointwise ? 1 : ConvChunking.samples(total: n, rows: k, positions: hw, permutes: true))))
     // A pointwise kernel on one sample needs no unfolding: the image is its own column matrix.
     let direct = chunk == 1 && g.isPointwise
     let lanes = ConvChunking.lanes(samples: n, chunk: chunk, gemmSize: cout * hw * k)
@@ -68,13 +69,13 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
         guard needW || needX || needB else { return }
         // Gradient buffers are created lazily; create them before any lane touches them.
         let gW = needW ? weight.gradPtr : nil, gX = needX ? x.gradPtr : nil, gB = needB ? bias!.gradPtr : nil
-        let span = k * chunk * hw
-        let colBuf = needW && kept == nil && !direct ? Buffer(count: lanes * span) : nil
+        let span = k * chunk * hw, keptCol = kept
+        let colBuf = needW && keptCol == nil && !direct ? Buffer(count: lanes * span) : nil
         let dcol = needX && !direct ? Buffer(count: lanes * span) : nil
         let gyBatch = chunk > 1 ? Buffer(count: lanes * cout * chunk * hw) : nil
         // Lanes other than the first accumulate weight and bias gradients privately, summed after.
         let partials = lanes > 1 ? Buffer.zeroed((lanes - 1) * (cout * k + cout)) : nil
-        withExtendedLifetime((colBuf, dcol, gyBatch, partials, kept)) {
+        withExtendedLifetime((colBuf, dcol, gyBatch, partials, keptCol)) {
             inLanes(lanes, samples: n) { lane, samples in
                 let own = partials.map { $0.pointer + (lane - 1) * (cout * k + cout) }
                 let laneW = lane == 0 || gW == nil ? gW : own
@@ -96,8 +97,8 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
                         let col: UnsafePointer<Float>
                         if direct {
                             col = UnsafePointer(xs)
-                        } else if let kept {
-                            col = UnsafePointer(kept.pointer)
+                        } else if let keptCol {
+                            col = UnsafePointer(keptCol.pointer)
                         } else {
                             let p = colBuf!.pointer + lane * span
                             im2col(xs, samples: nb, g, into: p)
