@@ -84,6 +84,8 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
         let k = Tensor([1, 0, 0, 2], shape: [1, 1, 2, 2])
         let picked: [Float] = [0 + 2 * 5, 2 + 2 * 7, 8 + 2 * 13, 10 + 2 * 15]
         #expect(conv2d(ramp, k, nil, stride: 2).array == picked)
+        // An empty batch stays empty.
+        #expect(conv2d(Tensor(zeros: [0, 1, 4, 4]), k, nil).shape == [0, 1, 3, 3])
     }
 
     // MARK: convTranspose2d

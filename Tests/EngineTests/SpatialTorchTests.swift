@@ -155,7 +155,7 @@ json.dump(results, open(sys.argv[1], 'w'))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let outURL = dir.appendingPathComponent("out.json"), errURL = dir.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let scales = cases.map { c in c.inputs.indices.map { Double(scale(c, input: $0)) } }
         let request = try JSONSerialization.data(withJSONObject: [cases.map(\.json), scales])
 

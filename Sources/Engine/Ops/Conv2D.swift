@@ -1,33 +1,45 @@
+import Foundation
+
 /// How many samples one column-matrix chunk (and one GEMM) covers.
 ///
-/// Measured on ref-cnn-like layers (2 cores, OpenBLAS): a GEMM needs a few thousand columns
-/// before OpenBLAS's two threads run at full speed, but a column matrix much larger than the
-/// caches costs more to write and read back than the GEMM saves; a few thousand columns per chunk
-/// sits between. With fewer than 64 rows (first layers: 1-3 input channels) the GEMM is cheap
-/// next to the [Cout, N*HW] -> NCHW permute a batched chunk needs, so each sample gets its own
-/// GEMM writing straight into the output.
+/// Measured on ref-cnn-like layers (2 cores, OpenBLAS): a GEMM wants a few thousand columns
+/// before OpenBLAS's two threads run at full speed, but a column matrix that spills out of the
+/// caches costs more to write and read back than a wider GEMM saves; chunks of at most ~4096
+/// columns and ~4 MB sit between. With fewer than 64 rows (first layers: 1-3 input channels) the
+/// GEMM is cheap next to the [Cout, N*HW] -> NCHW permute a multi-sample chunk needs, so each
+/// sample gets its own GEMM writing straight into the output; pointwise kernels do the same and
+/// skip the unfold too.
 enum ConvChunking {
-    /// Upper bound on one chunk's column matrix (floats): 64 MB.
-    static let maxFloats = 1 << 24
     static let targetColumns = 4096
+    static let targetFloats = 1 << 20
     static let perSampleBelowRows = 64
+    /// OpenBLAS runs a GEMM on the calling thread when m*n*k is at most 65536 times
+    /// GEMM_MULTITHREAD_THRESHOLD (4 unless built otherwise). Per-sample GEMMs that small leave
+    /// the second core idle, so samples are spread over the cores instead; being single-threaded,
+    /// they never nest OpenBLAS's threads inside ours.
+    static let singleThreadedGEMM = 1 << 18
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    static func lanes(samples n: Int, chunk: Int, gemmSize: Int) -> Int {
+        chunk == 1 && gemmSize <= singleThreadedGEMM ? max(1, min(n, cores)) : 1
+    }
 
     /// `permutes`: whether a multi-sample chunk costs a layout permute of the output (conv2d)
     /// or not (convTranspose2d, whose fold writes NCHW directly).
     static func samples(total n: Int, rows k: Int, positions hw: Int, permutes: Bool) -> Int {
         if permutes && k < perSampleBelowRows { return 1 }
-        let wanted = (targetColumns + hw - 1) / hw
-        return max(1, min(n, wanted, maxFloats / max(k * hw, 1)))
+        let wanted = min((targetColumns + hw - 1) / hw, targetFloats / max(k * hw, 1))
+        return max(1, min(n, wanted))
     }
 }
 
 /// 2-D convolution (cross-correlation, as PyTorch): x [N, Cin, H, W], weight [Cout, Cin, kh, kw],
 /// bias [Cout] -> [N, Cout, Ho, Wo] with Ho = (H + 2*padding - kh) / stride + 1.
 ///
-/// The batch (in chunks bounded by `ConvChunking`) is unfolded into one column matrix
-/// [Cin*kh*kw, N*Ho*Wo] and multiplied by the weight in one GEMM. The backward pass reuses that
-/// matrix for dW when the forward pass kept it, and skips dX and dW/dB for inputs that do not
-/// require a gradient (frozen classifiers in CaG, the input images in training).
+/// Chunks of samples (see `ConvChunking`) are unfolded into a column matrix
+/// [Cin*kh*kw, samples*Ho*Wo] and multiplied by the weight in one GEMM. The backward pass reuses
+/// that matrix for dW when the whole batch was one chunk, and skips dX and dW/dB for inputs that
+/// do not require a gradient (frozen classifiers in CaG, the input images in training).
 public func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
     conv2d(x, weight, bias, stride: stride, padding: padding, chunk: nil)
 }
@@ -41,87 +53,120 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
     let n = x.shape[0], cin = x.shape[1], cout = weight.shape[0]
     let g = ConvGeometry(channels: cin, height: x.shape[2], width: x.shape[3],
                          kh: weight.shape[2], kw: weight.shape[3], stride: stride, padding: padding)
-    precondition(g.outH > 0 && g.outW > 0, "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
-    let hw = g.positions, k = g.rows, inPlanes = cin * g.plane
-    let chunk = min(n, chunk ?? ConvChunking.samples(total: n, rows: k, positions: hw, permutes: true))
+    precondition(x.shape[2] + 2 * padding >= g.kh && x.shape[3] + 2 * padding >= g.kw,
+                 "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
+    let hw = g.positions, k = g.rows, inPlanes = cin * g.plane, outPlanes = cout * hw
+    let chunk = max(1, min(n, chunk ?? (g.isPointwise ? 1 : ConvChunking.samples(total: n, rows: k, positions: hw, permutes: true))))
     // A pointwise kernel on one sample needs no unfolding: the image is its own column matrix.
     let direct = chunk == 1 && g.isPointwise
+    let lanes = ConvChunking.lanes(samples: n, chunk: chunk, gemmSize: cout * hw * k)
     var kept: Buffer?
 
     let parents = bias.map { [x, weight, $0] } ?? [x, weight]
     let out = Tensor.result([n, cout, g.outH, g.outW], parents: parents) { out in
         let gy = out.grad!.pointer, w = weight.ptr
-        if let bias, bias.requiresGrad {
-            addChannelSums(gy, samples: n, channels: cout, hw: hw, into: bias.gradPtr)
-        }
-        guard x.requiresGrad || weight.requiresGrad else { return }
-        let gyBatch = chunk > 1 ? Buffer(count: cout * chunk * hw) : nil
-        let colBuf = weight.requiresGrad && kept == nil && !direct ? Buffer(count: k * chunk * hw) : nil
-        let dcol = x.requiresGrad && !direct ? Buffer(count: k * chunk * hw) : nil
-        withExtendedLifetime((gyBatch, colBuf, dcol, kept)) {
-            for start in Swift.stride(from: 0, to: n, by: chunk) {
-                let nb = min(chunk, n - start), cols = nb * hw
-                let xs = x.ptr + start * inPlanes
-                let gys: UnsafePointer<Float>
-                if let gyBatch {
-                    batchToChannelMajor(gy + start * cout * hw, samples: nb, channels: cout, hw: hw, into: gyBatch.pointer)
-                    gys = UnsafePointer(gyBatch.pointer)
-                } else {
-                    gys = UnsafePointer(gy + start * cout * hw)
-                }
-                if weight.requiresGrad {  // dW += dY col^T
-                    let col: UnsafePointer<Float>
-                    if direct {
-                        col = UnsafePointer(xs)
-                    } else if let kept {
-                        col = UnsafePointer(kept.pointer)
+        let needW = weight.requiresGrad, needX = x.requiresGrad, needB = bias?.requiresGrad ?? false
+        guard needW || needX || needB else { return }
+        // Gradient buffers are created lazily; create them before any lane touches them.
+        let gW = needW ? weight.gradPtr : nil, gX = needX ? x.gradPtr : nil, gB = needB ? bias!.gradPtr : nil
+        let span = k * chunk * hw, keptCol = kept
+        let colBuf = needW && keptCol == nil && !direct ? Buffer(count: lanes * span) : nil
+        let dcol = needX && !direct ? Buffer(count: lanes * span) : nil
+        let gyBatch = chunk > 1 ? Buffer(count: lanes * cout * chunk * hw) : nil
+        // Lanes other than the first accumulate weight and bias gradients privately, summed after.
+        let partials = lanes > 1 ? Buffer.zeroed((lanes - 1) * (cout * k + cout)) : nil
+        withExtendedLifetime((colBuf, dcol, gyBatch, partials, keptCol)) {
+            inLanes(lanes, samples: n) { lane, samples in
+                let own = partials.map { $0.pointer + (lane - 1) * (cout * k + cout) }
+                let laneW = lane == 0 || gW == nil ? gW : own
+                let laneB = lane == 0 || gB == nil ? gB : own.map { $0 + cout * k }
+                if let laneB { addChannelSums(gy + samples.lowerBound * outPlanes, samples: samples.count, channels: cout, hw: hw, into: laneB) }
+                guard needW || needX else { return }
+                for start in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: chunk) {
+                    let nb = min(chunk, samples.upperBound - start), cols = nb * hw
+                    let xs = x.ptr + start * inPlanes
+                    let gys: UnsafePointer<Float>
+                    if let gyBatch {
+                        let p = gyBatch.pointer + lane * cout * chunk * hw
+                        batchToChannelMajor(gy + start * outPlanes, samples: nb, channels: cout, hw: hw, into: p)
+                        gys = UnsafePointer(p)
                     } else {
-                        im2col(xs, samples: nb, g, into: colBuf!.pointer)
-                        col = UnsafePointer(colBuf!.pointer)
+                        gys = UnsafePointer(gy + start * outPlanes)
                     }
-                    sgemm(transB: true, m: cout, n: k, k: cols, a: gys, b: col, beta: 1, c: weight.gradPtr)
+                    if let laneW {  // dW += dY col^T
+                        let col: UnsafePointer<Float>
+                        if direct {
+                            col = UnsafePointer(xs)
+                        } else if let keptCol {
+                            col = UnsafePointer(keptCol.pointer)
+                        } else {
+                            let p = colBuf!.pointer + lane * span
+                            im2col(xs, samples: nb, g, into: p)
+                            col = UnsafePointer(p)
+                        }
+                        sgemm(transB: true, m: cout, n: k, k: cols, a: gys, b: col, beta: 1, c: laneW)
+                    }
+                    if let gX {  // dcol = W^T dY, folded back onto the pixels
+                        let gx = gX + start * inPlanes
+                        if direct {
+                            sgemm(transA: true, m: k, n: cols, k: cout, a: w, b: gys, beta: 1, c: gx)
+                        } else {
+                            let p = dcol!.pointer + lane * span
+                            sgemm(transA: true, m: k, n: cols, k: cout, a: w, b: gys, c: p)
+                            col2im(p, samples: nb, g, addingInto: gx)
+                        }
+                    }
                 }
-                if x.requiresGrad {  // dcol = W^T dY, folded back onto the pixels
-                    let gx = x.gradPtr + start * inPlanes
-                    if direct {
-                        sgemm(transA: true, m: k, n: cols, k: cout, a: w, b: gys, beta: 1, c: gx)
-                    } else {
-                        sgemm(transA: true, m: k, n: cols, k: cout, a: w, b: gys, c: dcol!.pointer)
-                        col2im(dcol!.pointer, samples: nb, g, addingInto: gx)
-                    }
+            }
+            if let partials {
+                for lane in 1..<lanes {
+                    let p = partials.pointer + (lane - 1) * (cout * k + cout)
+                    if let gW { for i in 0..<cout * k { gW[i] += p[i] } }
+                    if let gB { for i in 0..<cout { gB[i] += p[cout * k + i] } }
                 }
             }
         }
         kept = nil
     }
 
-    // dW needs the column matrix again; keep it when the whole batch fit in one chunk.
+    // dW needs the column matrix again; keep it when the whole batch was one chunk.
     let keep = out.requiresGrad && weight.requiresGrad && chunk == n && !direct
-    let col = direct ? nil : Buffer(count: k * chunk * hw)
+    let col = direct ? nil : Buffer(count: lanes * k * chunk * hw)
     let outBatch = chunk > 1 ? Buffer(count: cout * chunk * hw) : nil
-    let w = weight.ptr
+    let w = weight.ptr, ys = out.ptr
     withExtendedLifetime((col, outBatch)) {
-        for start in Swift.stride(from: 0, to: n, by: chunk) {
-            let nb = min(chunk, n - start), cols = nb * hw
-            let xs = x.ptr + start * inPlanes, ys = out.ptr + start * cout * hw
-            let colPtr: UnsafePointer<Float>
-            if let col {
-                im2col(xs, samples: nb, g, into: col.pointer)
-                colPtr = UnsafePointer(col.pointer)
-            } else {
-                colPtr = UnsafePointer(xs)
-            }
-            if let outBatch {
-                sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: outBatch.pointer)
-                channelMajorToBatch(outBatch.pointer, samples: nb, channels: cout, hw: hw, bias: bias?.ptr, into: ys)
-            } else if let bias {
-                for c in 0..<cout { (ys + c * hw).update(repeating: bias.ptr[c], count: hw) }
-                sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, beta: 1, c: ys)
-            } else {
-                sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: ys)
+        inLanes(lanes, samples: n) { lane, samples in
+            for start in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: chunk) {
+                let nb = min(chunk, samples.upperBound - start), cols = nb * hw
+                let xs = x.ptr + start * inPlanes, y = ys + start * outPlanes
+                let colPtr: UnsafePointer<Float>
+                if let col {
+                    let p = col.pointer + lane * k * chunk * hw
+                    im2col(xs, samples: nb, g, into: p)
+                    colPtr = UnsafePointer(p)
+                } else {
+                    colPtr = UnsafePointer(xs)
+                }
+                if let outBatch {
+                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: outBatch.pointer)
+                    channelMajorToBatch(outBatch.pointer, samples: nb, channels: cout, hw: hw, bias: bias?.ptr, into: y)
+                } else if let bias {
+                    for c in 0..<cout { (y + c * hw).update(repeating: bias.ptr[c], count: hw) }
+                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, beta: 1, c: y)
+                } else {
+                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: y)
+                }
             }
         }
     }
     if keep { kept = col }
     return out
+}
+
+/// Runs `body` on `lanes` contiguous sample ranges, concurrently when there is more than one.
+func inLanes(_ lanes: Int, samples n: Int, _ body: (_ lane: Int, _ samples: Range<Int>) -> Void) {
+    if lanes == 1 { body(0, 0..<n); return }
+    DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        body(lane, (lane * n / lanes)..<((lane + 1) * n / lanes))
+    }
 }

@@ -27,7 +27,7 @@ func convTranspose2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int
     let g = ConvGeometry(channels: cout, height: outH, width: outW, kh: kh, kw: kw,
                          stride: stride, padding: padding, outH: h, outW: w)
     let hw = h * w, k = g.rows, outPlanes = cout * g.plane
-    let chunk = min(n, chunk ?? ConvChunking.samples(total: n, rows: k, positions: hw, permutes: false))
+    let chunk = max(1, min(n, chunk ?? ConvChunking.samples(total: n, rows: k, positions: hw, permutes: false)))
 
     let parents = bias.map { [x, weight, $0] } ?? [x, weight]
     let out = Tensor.result([n, cout, outH, outW], parents: parents) { out in

@@ -107,12 +107,20 @@ private func unfoldSameWidth(_ src: UnsafePointer<Float>, _ g: ConvGeometry, ky:
     for i in 0..<yLo * w { dst[i] = 0 }
     if b > a { (dst + a).update(from: src + a + shift, count: b - a) }
     for i in yHi * w..<g.outH * w { dst[i] = 0 }
-    if lo > 0 || hi < w {
-        for oy in yLo..<yHi {
-            let row = dst + oy * w
-            for ox in 0..<lo { row[ox] = 0 }
-            for ox in hi..<w { row[ox] = 0 }
-        }
+    zeroEdgeColumns(dst, width: w, rows: yLo..<yHi, lo: lo, hi: hi)
+}
+
+/// Zeroes columns [0, lo) and [hi, width) of the given rows. Column-wise strided stores: row-wise
+/// loops of one or two elements get turned into a memset call per row.
+@inline(__always)
+private func zeroEdgeColumns(_ p: UnsafeMutablePointer<Float>, width w: Int, rows: Range<Int>, lo: Int, hi: Int) {
+    for ox in 0..<lo {
+        var q = p + rows.lowerBound * w + ox
+        for _ in rows { q.pointee = 0; q += w }
+    }
+    for ox in hi..<w {
+        var q = p + rows.lowerBound * w + ox
+        for _ in rows { q.pointee = 0; q += w }
     }
 }
 
@@ -158,13 +166,7 @@ private func foldSameWidth(_ src: UnsafeMutablePointer<Float>, _ g: ConvGeometry
     let w = g.width, plane = g.plane
     let yLo = max(0, g.padding - ky), yHi = max(yLo, min(g.outH, g.height + g.padding - ky))
     let shift = (ky - g.padding) * w + (kx - g.padding)
-    if lo > 0 || hi < w {
-        for oy in yLo..<yHi {
-            let row = src + oy * w
-            for ox in 0..<lo { row[ox] = 0 }
-            for ox in hi..<w { row[ox] = 0 }
-        }
-    }
+    zeroEdgeColumns(src, width: w, rows: yLo..<yHi, lo: lo, hi: hi)
     let a = max(yLo * w, -shift), b = min(yHi * w, plane - shift)
     if b > a {
         let s = src + a, d = dst + a + shift
@@ -207,10 +209,9 @@ func batchToChannelMajor(_ src: UnsafePointer<Float>, samples: Int, channels: In
 
 /// Adds the per-channel sums of an NCHW gradient into `gb` (a bias gradient).
 func addChannelSums(_ g: UnsafePointer<Float>, samples: Int, channels: Int, hw: Int, into gb: UnsafeMutablePointer<Float>) {
-    for c in 0..<channels {
-        var s: Float = 0
-        for n in 0..<samples { s += spatialSum(g + (n * channels + c) * hw, hw) }
-        gb[c] += s
+    // Planes in memory order; each sample's per-channel sums are added to the total as they come.
+    for n in 0..<samples {
+        for c in 0..<channels { gb[c] += spatialSum(g + (n * channels + c) * hw, hw) }
     }
 }
 

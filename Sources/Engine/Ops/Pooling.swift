@@ -27,17 +27,26 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
         let src = xs + p * h * w, dst = ys + p * oh * ow
         let ip = idx.map { $0 + p * oh * ow }
         if kernel == 2 && s == 2 {
-            // ref-cnn's pool: two rows at a time, no inner window loop.
+            // ref-cnn's pool: two rows at a time, no inner window loop, selects instead of
+            // branches (random data mispredicts every other comparison).
             for oy in 0..<oh {
-                let r0 = src + 2 * oy * w, r1 = r0 + w
-                for ox in 0..<ow {
-                    let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
-                    var best = a, at = 2 * oy * w + 2 * ox
-                    if b > best { best = b; at = 2 * oy * w + 2 * ox + 1 }
-                    if c > best { best = c; at = (2 * oy + 1) * w + 2 * ox }
-                    if d > best { best = d; at = (2 * oy + 1) * w + 2 * ox + 1 }
-                    dst[oy * ow + ox] = best
-                    ip?[oy * ow + ox] = Float(at)
+                let r0 = src + 2 * oy * w, r1 = r0 + w, o = dst + oy * ow
+                if let ip {
+                    let io = ip + oy * ow
+                    for ox in 0..<ow {
+                        let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                        let top = 2 * oy * w + 2 * ox
+                        let tb = b > a
+                        var best = tb ? b : a, at = tb ? top + 1 : top
+                        let tc = c > best; best = tc ? c : best; at = tc ? top + w : at
+                        let td = d > best; best = td ? d : best; at = td ? top + w + 1 : at
+                        o[ox] = best
+                        io[ox] = Float(at)
+                    }
+                } else {
+                    for ox in 0..<ow {
+                        o[ox] = max(max(r0[2 * ox], r0[2 * ox + 1]), max(r1[2 * ox], r1[2 * ox + 1]))
+                    }
                 }
             }
         } else {
