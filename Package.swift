@@ -51,7 +51,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
-        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Engine", "Models", "Datasets", "Shards"]),
     ],
     swiftLanguageModes: [.v5]
 )

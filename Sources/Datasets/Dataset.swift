@@ -13,6 +13,9 @@ public struct Dataset: Sendable {
     /// Class index of every image, each in 0..<classNames.count.
     public let labels: [Int]
     public let classNames: [String]
+    /// Optional probability vector per image (count * classNames.count), as a synth build stores
+    /// them: soft labels for distillation (`--soft`).
+    public var softLabels: [Float]?
 
     public init(name: String, pixels: [UInt8], count: Int, channels: Int, height: Int, width: Int,
                 labels: [Int], classNames: [String]) {
@@ -58,9 +61,35 @@ public struct Dataset: Sendable {
                 }
             }
         }
-        return Dataset(name: name, pixels: out, count: indices.count, channels: channels,
-                       height: height, width: width, labels: indices.map { labels[$0] },
-                       classNames: classNames)
+        var result = Dataset(name: name, pixels: out, count: indices.count, channels: channels,
+                             height: height, width: width, labels: indices.map { labels[$0] },
+                             classNames: classNames)
+        if let soft = softLabels {
+            let k = classNames.count
+            result.softLabels = indices.flatMap { soft[$0 * k ..< ($0 + 1) * k] }
+        }
+        return result
+    }
+
+    /// Per-channel mean and standard deviation of the pixels scaled to [0, 1]: the input
+    /// normalisation a classifier trained on this data records in its checkpoint.
+    public func channelStatistics() -> (mean: [Float], std: [Float]) {
+        let plane = height * width
+        var sum = [Double](repeating: 0, count: channels), sq = sum
+        pixels.withUnsafeBufferPointer { p in
+            for i in 0..<count {
+                for c in 0..<channels {
+                    var s: UInt64 = 0, q: UInt64 = 0
+                    let base = p.baseAddress! + (i * channels + c) * plane
+                    for j in 0..<plane { let v = UInt64(base[j]); s += v; q += v * v }
+                    sum[c] += Double(s); sq[c] += Double(q)
+                }
+            }
+        }
+        let n = Double(max(count * plane, 1))
+        let mean = sum.map { $0 / n / 255 }
+        let std = zip(sq, mean).map { q, m in max((q / n / 65025 - m * m).squareRoot(), 1e-3) }
+        return (mean.map(Float.init), std.map(Float.init))
     }
 
     /// The indices the `@N` rule keeps, in file order.

@@ -1,11 +1,39 @@
 import ArgumentParser
 import Engine
+import Foundation
 
 @main
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
         abstract: "Build labelled synthetic image datasets from models instead of from data.",
-        subcommands: []
+        discussion: """
+        Data specs: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR[:train|test],
+        cifar100:DIR[:train|test], folder:DIR, shards:DIR; add @N for a class-balanced subset.
+        Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input (one line names the file).
+        """,
+        version: SynthVersion.string,
+        subcommands: [TrainCommand.self, EvalCommand.self]
     )
+
+    /// Runs the command line with synth's exit-code contract: every failure is one line on stderr;
+    /// 2 for bad usage or input, 1 for a failed check, never a stack trace.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let e as SynthError {
+            FileHandle.standardError.write(Data("synth: \(e.message)\n".utf8))
+            Foundation.exit(e.exitCode)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = fullMessage(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            FileHandle.standardError.write(Data("synth: \(message)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
 }

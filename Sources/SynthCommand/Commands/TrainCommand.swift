@@ -1,0 +1,73 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Models
+import Trainer
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a classifier and save it as a safetensors checkpoint.",
+        discussion: """
+        Examples:
+          synth train --data fashion-mnist:train --arch ref-cnn --epochs 2 --out teacher.safetensors
+          synth train --data fashion-mnist:train@10000 --arch resnet-s --steps 4690 --out m.safetensors
+        """
+    )
+
+    @Option(help: "Training data spec, e.g. fashion-mnist:train or shards:DIR.") var data: String
+    @Option(help: "Architecture: \(Architectures.classifiers.joined(separator: ", ")).") var arch = "ref-cnn"
+    @Option(help: "Number of passes over the data.") var epochs: Int?
+    @Option(help: "Number of optimisation steps instead of epochs.") var steps: Int?
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Learning rate.") var lr: Float = 1e-3
+    @Option(help: "Optimiser: adam, adamw or sgd (momentum 0.9, Nesterov).") var optimizer = "adam"
+    @Option(help: "Weight decay (L2 for adam/sgd, decoupled for adamw).") var weightDecay: Float = 0
+    @Flag(help: "Cosine learning-rate decay to zero over the run.") var cosine = false
+    @Flag(help: "Train on stored probability vectors (shards built by synth) instead of hard labels.") var soft = false
+    @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
+    @Option(help: "Output checkpoint (.safetensors).") var out: String
+    @Option(help: "Evaluate on this spec after training (e.g. fashion-mnist:test).") var test: String?
+    @Flag(help: "Report progress in pipes too (one line per epoch).") var verbose = false
+
+    func validate() throws {
+        if epochs != nil && steps != nil { throw ValidationError("give --epochs or --steps, not both") }
+        if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let s = steps, s < 1 { throw ValidationError("--steps must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if TrainingConfig.OptimizerKind(rawValue: optimizer) == nil { throw ValidationError("--optimizer must be adam, adamw or sgd") }
+    }
+
+    func run() throws {
+        try OutputPath.checkWritable(out)
+        let dataset = try Dataset.load(spec: data)
+        let testSet = try test.map { try Dataset.load(spec: $0) }
+        let stats = dataset.channelStatistics()
+        let card = ModelCard(kind: "classifier", arch: arch, classNames: dataset.classNames,
+                             channels: dataset.channels, height: dataset.height, width: dataset.width,
+                             mean: stats.mean, std: stats.std)
+        let model = try Architectures.classifier(card, seed: seed)
+        let config = TrainingConfig(length: steps.map { .steps($0) } ?? .epochs(epochs ?? 2), batchSize: batch,
+                                    learningRate: lr, optimizer: TrainingConfig.OptimizerKind(rawValue: optimizer)!,
+                                    weightDecay: weightDecay, cosine: cosine, seed: seed)
+        let line = ProgressLine(verbose: verbose)
+        let started = Date()
+        try ClassifierTrainer(config: config, soft: soft).train(model, on: dataset) { p in
+            line.emit(String(format: "epoch %d  step %d/%d  loss %.4f  %.0f samples/s  ETA %@",
+                             p.epoch, p.step, p.totalSteps, p.loss, p.samplesPerSecond, ProgressLine.duration(p.etaSeconds)),
+                      final: p.endOfEpoch)
+        }
+        var info = ["train_data": data, "train_seed": String(seed), "train_steps": String(config.totalSteps(samples: dataset.count)),
+                    "train_batch": String(batch), "train_lr": String(lr), "train_optimizer": optimizer, "tool": "synth \(SynthVersion.string)"]
+        if let testSet {
+            let ev = try Evaluation.run(model, on: testSet)
+            info["test_data"] = testSet.name
+            info["test_accuracy"] = String(format: "%.4f", ev.accuracy)
+            print(String(format: "test accuracy %.4f on %@ (%d samples)", ev.accuracy, testSet.name, ev.samples))
+        }
+        try ModelFile.save(model, to: out, info: info)
+        print(String(format: "saved %@ (%@, %d parameters, %.1f s)", out, arch, model.parameterCount, Date().timeIntervalSince(started)))
+    }
+}
