@@ -41,9 +41,11 @@ let package = Package(
         .target(name: "Filter", dependencies: ["Engine", "Models", "Datasets"], swiftSettings: fast),
         // Generation sources: CaG, conditional GAN, latent-conditioned GAN.
         .target(name: "Synth", dependencies: ["Engine", "Models", "Datasets", "Trainer"], swiftSettings: fast),
+        // The build pipeline: plan, source -> filter -> shards runner, resume and workers.
+        .target(name: "Pipeline", dependencies: ["Engine", "Synth", "Filter", "Shards", "Models", "Datasets"], swiftSettings: fast),
         // The `synth` command line.
         .executableTarget(name: "SynthCommand", dependencies: [
-            "Engine", "Models", "Datasets", "Shards", "Trainer", "Filter", "Synth",
+            "Engine", "Models", "Datasets", "Shards", "Trainer", "Filter", "Synth", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: fast),
@@ -51,6 +53,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Trainer", "Engine"]),
+        // Runs the built `synth` binary as a subprocess (exit codes, messages, crash and resume).
+        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Engine"]),
     ],
     swiftLanguageModes: [.v5]
 )

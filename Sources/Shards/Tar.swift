@@ -1,4 +1,5 @@
 import CArchive
+import Crypto
 import Engine
 import Foundation
 
@@ -91,8 +92,10 @@ public final class TarWriter {
         try bytes.withUnsafeBytes { try add(name: name, bytes: $0) }
     }
 
-    /// Writes the end-of-archive blocks and padding, fsyncs and closes the file.
-    public func finish() throws {
+    /// Writes the end-of-archive blocks and padding, fsyncs and closes the file. Returns the size
+    /// and hashes of every byte written, computed as the bytes went out (the file is not re-read).
+    @discardableResult
+    public func finish() throws -> FileDigest {
         guard let a = archive, !finished else { throw SynthError.file(path, "finish after finish or after an error") }
         guard archive_write_close(a) == ARCHIVE_OK else { throw fatal("closing the archive") }
         archive_write_free(a)
@@ -105,6 +108,7 @@ public final class TarWriter {
             throw message
         }
         guard close(sink.fd) == 0 else { throw SynthError.file(path, "close failed: \(errnoString())") }
+        return sink.hasher.finalize()
     }
 
     /// The failure of the last libarchive call as a SynthError; a write error of our own sink
@@ -149,6 +153,8 @@ private final class FileSink {
     var errno: Int32?
     /// Set when the archive is abandoned: libarchive's closing writes then go nowhere.
     var discard = false
+    /// Every byte that reached the file, in order.
+    var hasher = FileHasher()
     init(fd: Int32) { self.fd = fd }
 }
 
@@ -165,6 +171,7 @@ private let fileSinkWrite: @convention(c) (OpaquePointer?, UnsafeMutableRawPoint
         }
         done += wrote
     }
+    sink.hasher.update(UnsafeRawBufferPointer(start: buffer, count: length))
     return length
 }
 

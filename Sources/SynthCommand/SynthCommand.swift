@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Shards
 
 @main
 struct Synth: ParsableCommand {
@@ -13,12 +14,16 @@ struct Synth: ParsableCommand {
         Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input (one line names the file).
         """,
         version: SynthVersion.string,
-        subcommands: [TrainCommand.self, EvalCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, BuildCommand.self, MergeCommand.self, VerifyCommand.self,
+                      PackCommand.self, PreviewCommand.self]
     )
 
     /// Runs the command line with synth's exit-code contract: every failure is one line on stderr;
     /// 2 for bad usage or input, 1 for a failed check, never a stack trace.
     static func main() {
+        ShardsDataset.register()
+        // A full disk must surface as a write error (EFBIG/ENOSPC) naming the file, not kill us.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,0 +1,112 @@
+import Engine
+import Foundation
+import Shards
+
+/// `synth build`'s flags, as given.
+public struct BuildOptions: Sendable {
+    public var source: String
+    /// "N" (the first N classes) or a comma-separated list of class indices or names; nil = all.
+    public var classes: String?
+    public var perClass: Int
+    public var out: String
+    public var name: String?
+    public var threshold: Double = 0.9
+    /// Candidates per class before giving up (default 20 * perClass).
+    public var maxAttempts: Int?
+    public var shardSize = 1000
+    public var seed: UInt64 = 0
+    public var classifier: String?
+    public var filters: [String] = []
+    public var noFilter = false
+    public var reconstructor: String?
+    public var generators: [String] = []
+    public var inputGenerator: String?
+    public var sourceOptions: [String: String] = [:]
+    public var workers: Int?
+    public var worker: Int?
+    public var resume = false
+
+    public init(source: String, perClass: Int, out: String) {
+        self.source = source; self.perClass = perClass; self.out = out
+    }
+
+    /// The shard name: --name, else the output directory's base name.
+    public var shardName: String {
+        if let name { return name }
+        var dir = out
+        while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
+        return (dir as NSString).lastPathComponent
+    }
+}
+
+/// Where the project's default models live: $SYNTH_MODELS_DIR, else ./models.
+public enum BuildDefaults {
+    public static var modelsDirectory: String {
+        ProcessInfo.processInfo.environment["SYNTH_MODELS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "models"
+    }
+
+    /// The default filter: a classifier trained apart from the one CaG inverts, so a sample must
+    /// convince a second opinion.
+    public static var filterModel: String { ShardFiles.join(modelsDirectory, "filter-resnet-s.safetensors") }
+}
+
+/// Which worker of how many this process is, from --workers/--worker or the job array's index
+/// (JOB_COMPLETION_INDEX of a Kubernetes Indexed Job, SLURM_ARRAY_TASK_ID of a Slurm array,
+/// which must then run 0..W-1).
+public enum WorkerSelection {
+    public static func resolve(workers: Int?, worker: Int?, environment: [String: String]) throws -> PartInfo? {
+        guard let w = workers else {
+            if worker != nil { throw SynthError("--worker needs --workers") }
+            return nil
+        }
+        guard w >= 1 else { throw SynthError("--workers must be at least 1") }
+        var index = worker
+        var origin = "--worker"
+        if index == nil {
+            for variable in ["JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"] {
+                if let text = environment[variable], !text.isEmpty {
+                    guard let v = Int(text) else { throw SynthError("\(variable)='\(text)' is not a worker index") }
+                    index = v
+                    origin = variable
+                    break
+                }
+            }
+        }
+        guard let i = index else {
+            throw SynthError("--workers \(w) needs --worker I (or JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID)")
+        }
+        guard i >= 0 && i < w else { throw SynthError("\(origin) \(i) is outside 0..<\(w)") }
+        return PartInfo(worker: i, workers: w)
+    }
+}
+
+/// Parses --classes against the source's class names: "N" is the first N classes; otherwise a
+/// comma-separated list of indices or names (a single index needs a trailing comma, "3,").
+/// The result is sorted.
+public enum ClassSelection {
+    public static func parse(_ text: String?, classNames: [String], origin: String) throws -> [Int] {
+        let k = classNames.count
+        guard let text else { return Array(0..<k) }
+        if let n = Int(text) {
+            guard n >= 1 else { throw SynthError("--classes \(text): need at least one class") }
+            guard n <= k else { throw SynthError("--classes \(n): \(origin) has only \(k) classes") }
+            return Array(0..<n)
+        }
+        var picked: [Int] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: true).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let index: Int
+            if let i = Int(item) {
+                guard i >= 0 && i < k else { throw SynthError("--classes: class \(i) is outside 0..<\(k) (\(origin) has \(k) classes)") }
+                index = i
+            } else if let i = classNames.firstIndex(of: item) {
+                index = i
+            } else {
+                throw SynthError("--classes: '\(item)' is not a class of \(origin) (\(classNames.joined(separator: ", ")))")
+            }
+            guard !picked.contains(index) else { throw SynthError("--classes: class \(index) given twice") }
+            picked.append(index)
+        }
+        guard !picked.isEmpty else { throw SynthError("--classes '\(text)' names no class") }
+        return picked.sorted()
+    }
+}

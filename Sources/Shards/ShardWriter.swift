@@ -1,0 +1,56 @@
+import Engine
+import Foundation
+
+/// One sample's members, ready to write.
+public struct ShardSample: Sendable {
+    /// Global sample index (the key is its 9-digit spelling).
+    public var index: Int
+    public var classIndex: Int
+    public var json: [UInt8]
+    public var png: [UInt8]
+
+    public init(index: Int, classIndex: Int, json: [UInt8], png: [UInt8]) {
+        self.index = index; self.classIndex = classIndex; self.json = json; self.png = png
+    }
+}
+
+/// Writes shards the DESIGN.md way: members `KEY.cls`, `KEY.json`, `KEY.png` per sample, samples in
+/// key order, into a hidden `.partial` file that is fsynced and only then renamed into place, so a
+/// file named `<name>-NNNNNN.tar` is always complete. Hashes are computed from the bytes as they
+/// are written.
+public enum ShardWriter {
+    public static func write(dir: String, name: String, index: Int, firstIndex: Int, classCount: Int,
+                             samples: [ShardSample]) throws -> ShardEntry {
+        let partial = ShardFiles.join(dir, ShardFiles.partial(name, index))
+        let final = ShardFiles.join(dir, ShardFiles.shard(name, index))
+        var counts = [Int](repeating: 0, count: classCount)
+        let digest: FileDigest
+        do {
+            let tar = try TarWriter(path: partial)
+            var previous = -1
+            for s in samples {
+                precondition(s.index > previous, "ShardWriter: sample keys must increase")
+                previous = s.index
+                guard s.classIndex >= 0 && s.classIndex < classCount else {
+                    throw SynthError("sample \(s.index): class \(s.classIndex) outside 0..<\(classCount)")
+                }
+                counts[s.classIndex] += 1
+                let key = ShardFiles.key(s.index)
+                try tar.add(name: key + ".cls", bytes: Array(String(s.classIndex).utf8))
+                try tar.add(name: key + ".json", bytes: s.json)
+                try tar.add(name: key + ".png", bytes: s.png)
+                TestCrash.point("sample")
+            }
+            digest = try tar.finish()
+            TestCrash.point("shard-synced")
+            try ShardFiles.rename(partial, to: final, dir: dir)
+        } catch {
+            // Free the space (a full disk is a likely cause); a kill leaves the partial to --resume.
+            unlink(partial)
+            throw error
+        }
+        TestCrash.point("shard-renamed")
+        return ShardEntry(url: ShardFiles.shard(name, index), nsamples: samples.count, digest: digest,
+                          firstIndex: firstIndex, classCounts: counts)
+    }
+}

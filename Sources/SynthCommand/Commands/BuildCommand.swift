@@ -1,0 +1,74 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Pipeline
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a dataset: source -> filter -> WebDataset shards + manifest.json.",
+        discussion: """
+        Sample i of the planned classes * per-class is of class classes[i mod C]; shard s holds
+        samples s*shard-size ..< (s+1)*shard-size. A class that runs out of --max-attempts leaves
+        gaps (fewer samples, keys keep their planned index). The same flags and seed give
+        byte-identical shards however the work is split or resumed.
+
+        Examples:
+          synth build --source gan --generator models/gan.safetensors --classes 10 --per-class 1000 --out data/gan
+          synth build --source cag --classes Dress,Coat --per-class 500 --threshold 0.9 --out data/cag --resume
+          synth build ... --workers 3 --worker 0     (then 1 and 2, anywhere; then: synth merge DIR)
+
+        --source replay:SPEC draws real images of each class from a data spec by seed (test-only
+        source and real-data baseline through the same filter). SYNTH_MODELS_DIR holds the default
+        filter model (filter-resnet-s.safetensors).
+        """
+    )
+
+    @Option(help: "Source: cag, gan, gan-latent (or replay:SPEC).") var source: String
+    @Option(help: "Classes: N (the first N) or a comma-separated list of indices or names (one index: '3,').") var classes: String?
+    @Option(help: "Accepted samples per class.") var perClass: Int
+    @Option(help: "Output directory (created; must be empty unless --resume).") var out: String
+    @Option(help: "Shard file prefix (default: the output directory's name).") var name: String?
+    @Option(help: "Keep a candidate only if its class probability is above this.") var threshold: Double = 0.9
+    @Option(help: "Candidates per class before giving up (default 20 * per-class).") var maxAttempts: Int?
+    @Option(help: "Samples per shard.") var shardSize = 1000
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "The classifier the source inverts (CaG) or steers through (gan-latent).") var classifier: String?
+    @Option(parsing: .singleValue, help: "Filter classifier (repeat for an ensemble; default models/filter-resnet-s.safetensors).") var filter: [String] = []
+    @Flag(help: "Keep every candidate (no filter).") var noFilter = false
+    @Option(help: "CaG's reconstruction module.") var reconstructor: String?
+    @Option(parsing: .singleValue, help: "Generator checkpoint (repeat to sample from several).") var generator: [String] = []
+    @Option(help: "Input generator of a latent-conditioned GAN.") var inputGenerator: String?
+    @Option(parsing: .singleValue, help: "Source setting KEY=VALUE (repeatable).") var sourceOption: [String] = []
+    @Option(help: "Split the build over W workers (each writes its shards and a part manifest; then synth merge).") var workers: Int?
+    @Option(help: "This worker's index in 0..<W (default: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID).") var worker: Int?
+    @Flag(help: "Continue an interrupted build in --out: keep its complete shards, redo the rest.") var resume = false
+    @Flag(help: "Report progress in pipes too.") var verbose = false
+
+    func run() throws {
+        var o = BuildOptions(source: source, perClass: perClass, out: out)
+        o.classes = classes; o.name = name; o.threshold = threshold; o.maxAttempts = maxAttempts
+        o.shardSize = shardSize; o.seed = seed; o.classifier = classifier; o.filters = filter; o.noFilter = noFilter
+        o.reconstructor = reconstructor; o.generators = generator; o.inputGenerator = inputGenerator
+        o.workers = workers; o.worker = worker; o.resume = resume
+        for item in sourceOption {
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                throw SynthError("--source-option '\(item)': expected KEY=VALUE")
+            }
+            o.sourceOptions[String(item[..<eq])] = String(item[item.index(after: eq)...])
+        }
+        let runner = try BuildRunner(options: o, toolVersion: "synth \(SynthVersion.string)")
+        let line = ProgressLine(verbose: verbose)
+        let summary = try runner.run { p in
+            let rate = p.elapsed > 0 ? Double(p.samplesWritten) / p.elapsed : 0
+            let eta = p.fraction > 0 ? p.elapsed * (1 - p.fraction) / p.fraction : .nan
+            let pass = p.candidates > 0 ? 100 * Double(p.passed) / Double(p.candidates) : 0
+            line.emit(String(format: "shard %d/%d  %d samples  %.0f/s  pass %.1f%%  ETA %@", p.shardsDone, p.shardsTotal,
+                             p.samplesWritten, rate, pass, ProgressLine.duration(eta)))
+        }
+        line.emit("", final: true)
+        let m = summary.manifest
+        let what = summary.alreadyComplete ? "already complete" : "\(summary.shardsBuilt) shards built, \(summary.shardsResumed) kept"
+        print("\(summary.manifestPath): \(m.numSamples) of \(m.build.plannedSamples) planned samples in \(m.shardlist.count) shards (\(what))")
+    }
+}

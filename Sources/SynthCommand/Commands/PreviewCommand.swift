@@ -1,0 +1,26 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Shards
+
+struct PreviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "A PNG grid of a dataset: one row per class, its first samples left to right."
+    )
+
+    @Argument(help: "The dataset directory (or any data spec).") var dir: String
+    @Option(help: "Output PNG.") var out: String
+    @Option(help: "Samples per row.") var perRow = 10
+
+    func run() throws {
+        try OutputPath.checkWritable(out)
+        let spec: DataSpec = dir.contains(":") && !ShardFiles.isDirectory(dir) ? try DataSpec(parsing: dir) : .shards(dir: dir)
+        let grid = try ShardPreview.grid(try Dataset.load(spec), perRow: perRow)
+        do { try Data(grid.png).write(to: URL(fileURLWithPath: out)) } catch {
+            throw SynthError.file(out, "cannot write: \(error.localizedDescription)")
+        }
+        print("\(out): rows " + grid.rows.map { "\($0) \(grid.classNames[$0])" }.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import Foundation
+import Shards
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every hash, size, count, label and image of a dataset against its manifest.",
+        discussion: "Exit 0 when everything checks out, 1 naming the first bad shard (and sample where it can be placed)."
+    )
+
+    @Argument(help: "The dataset directory.") var dir: String
+
+    func run() throws {
+        let report = try ShardVerifier.verify(dir: dir)
+        print("\(dir): \(report.summary)")
+    }
+}
