@@ -42,12 +42,12 @@ public struct BuildPlan: Sendable, Equatable {
     /// The size of the next round of candidates, from what this unit has seen so far (integers
     /// only, so it is the same on every machine). A first round asks for what is needed; later
     /// rounds for what the observed pass rate says is still needed plus 25%, at least the source's
-    /// preferred batch, at most 8 preferred batches (or the need), never past the budget.
+    /// preferred batch, at most 8 preferred batches or 4x the need, never past the budget.
     public static func roundSize(remaining: Int, generated: Int, passed: Int, budgetLeft: Int,
                                  preferred: Int, filtered: Bool, previous: Int) -> Int {
         guard remaining > 0, budgetLeft > 0 else { return 0 }
         if !filtered { return min(remaining, budgetLeft) }
-        let cap = max(8 * preferred, remaining)
+        let cap = max(8 * preferred, 4 * remaining)
         var size: Int
         if generated == 0 {
             size = remaining

@@ -1,0 +1,238 @@
+import Datasets
+import Engine
+import Filter
+import Foundation
+import Models
+import Pipeline
+import Shards
+import Synth
+import Testing
+
+/// In-process builds from the replay source (real Fashion-MNIST test images drawn by seed).
+@Suite(.enabled(if: Fixtures.fashionAvailable, "needs Fashion-MNIST (apt package dataset-fashion-mnist)"))
+struct BuildTests {
+    init() { ShardsDataset.register() }
+
+    static func options(_ out: String, filter: String?, seed: UInt64 = 7) -> BuildOptions {
+        var o = BuildOptions(source: "replay:fashion-mnist:test", perClass: 10, out: out)
+        o.classes = "0,Trouser,7"
+        o.shardSize = 8
+        o.seed = seed
+        o.threshold = 0.2
+        o.name = "ds"
+        if let filter { o.filters = [filter] } else { o.noFilter = true }
+        return o
+    }
+
+    @discardableResult
+    static func build(_ o: BuildOptions) throws -> BuildSummary {
+        try BuildRunner(options: o, toolVersion: "synth test").run()
+    }
+
+    @Test func filteredBuildIsDeterministicVerifiesAndLoads() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let filter = try Fixtures.classifier()
+        let a = try Self.build(Self.options(dir.file("a"), filter: filter))
+        try Self.build(Self.options(dir.file("b"), filter: filter))
+        var c = Self.options(dir.file("c"), filter: filter)
+        c.seed = 8
+        try Self.build(c)
+        let ha = try directoryHashes(dir.file("a")), hb = try directoryHashes(dir.file("b"))
+        #expect(ha == hb, "same seed, same bytes (manifest included)")
+        #expect(Set(ha.keys) == Set((0..<4).map { ShardFiles.shard("ds", $0) } + ["manifest.json"]), "no leftovers: \(ha.keys.sorted())")
+        #expect(try directoryHashes(dir.file("c"))["a-000000.tar"] != ha["ds-000000.tar"])
+
+        let m = a.manifest
+        #expect(m.build.classes == [0, 1, 7] && m.build.plannedSamples == 30 && m.shardlist.count == 4)
+        #expect(m.filter?.enabled == true && m.filter?.threshold == 0.2)
+        for st in m.filter!.classes {
+            #expect(st.generated == st.accepted + st.surplus + st.rejectedWrongClass + st.rejectedLowConfidence)
+            #expect(st.confidenceHistogram.reduce(0, +) == st.accepted)
+            #expect(st.confidenceHistogram[0..<4].reduce(0, +) == 0, "nothing at or below 0.2 is accepted")
+            #expect(st.accepted > 0)
+        }
+        #expect(m.build.models.map(\.role) == ["filter"] && m.build.models[0].sha256.count == 64)
+
+        let report = try ShardVerifier.verify(dir: dir.file("a"))
+        #expect(report.samples == m.numSamples)
+
+        let data = try Dataset.load(spec: "shards:\(dir.file("a"))")
+        #expect(data.count == m.numSamples && data.classNames.count == 10)
+        #expect(Set(data.labels).isSubset(of: [0, 1, 7]))
+        let soft = try #require(data.softLabels)
+        #expect(soft.count == data.count * 10)
+        for i in 0..<data.count {
+            let row = soft[(i * 10)..<(i * 10 + 10)]
+            #expect(row.max() == row[row.startIndex + data.labels[i]])
+        }
+        // The stored pixels are what the filter judged: re-judging the loaded images agrees.
+        let f = try ConfidenceFilter(classifiers: [try ModelFile.loadClassifier(filter)], names: [filter], threshold: 0.2)
+        let probs = try data.pixels.withUnsafeBufferPointer { try f.probabilities($0, count: data.count) }
+        #expect(probs == soft)
+    }
+
+    @Test func workersAndMergeMatchOneProcess() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let filter = try Fixtures.classifier()
+        let single = Self.options(dir.file("one/ds"), filter: filter)
+        try Self.build(single)
+        for w in [2, 0, 1] {
+            var o = Self.options(dir.file("many/ds"), filter: filter)
+            o.workers = 3
+            o.worker = w
+            let s = try Self.build(o)
+            #expect(s.manifest.part == PartInfo(worker: w, workers: 3))
+        }
+        #expect(throws: SynthError.self) { try ShardVerifier.verify(dir: dir.file("many/ds")) }
+        let merged = try ShardMerge.merge(dir: dir.file("many/ds"))
+        #expect(merged.merged)
+        #expect(try directoryHashes(dir.file("many/ds")) == directoryHashes(dir.file("one/ds")))
+        #expect(try ShardMerge.merge(dir: dir.file("many/ds")).merged == false)
+    }
+
+    @Test func mergeRefusesMissingOrForeignParts() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        var o = Self.options(dir.file("ds"), filter: nil)
+        o.workers = 2
+        o.worker = 0
+        try Self.build(o)
+        expectSynthError(mentioning: "manifest.part-1-of-2.json") { _ = try ShardMerge.merge(dir: dir.file("ds")) }
+        // A worker of another build (other seed) is refused before it writes anything.
+        var other = o
+        other.worker = 1
+        other.seed = 99
+        expectSynthError(mentioning: "manifest.part-0-of-2.json") { try Self.build(other) }
+        o.worker = 1
+        try Self.build(o)
+        // A damaged shard is caught by merge.
+        let shard = dir.file("ds/ds-000001.tar")
+        var bytes = try FileDigest.read(shard).bytes
+        bytes[700] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: shard))
+        expectSynthError(mentioning: "ds-000001.tar") { _ = try ShardMerge.merge(dir: dir.file("ds")) }
+    }
+
+    @Test func unfilteredBuildHasNoProbsAndFullCounts() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let s = try Self.build(Self.options(dir.file("u"), filter: nil))
+        #expect(s.manifest.numSamples == 30)
+        #expect(s.manifest.filter?.enabled == false && s.manifest.filter?.classes.allSatisfy { $0.generated == 10 && $0.accepted == 10 } == true)
+        #expect(try ShardVerifier.verify(dir: dir.file("u")).samples == 30)
+        let data = try Dataset.load(spec: "shards:\(dir.file("u"))")
+        #expect(data.softLabels == nil)
+        #expect(data.labels == (0..<30).map { [0, 1, 7][$0 % 3] })
+        let first = try TarReader.members(of: dir.file("u/ds-000000.tar"))
+        #expect(first.map(\.name).prefix(6) == ["000000000.cls", "000000000.json", "000000000.png", "000000001.cls", "000000001.json", "000000001.png"])
+        let json = String(decoding: first[1].bytes, as: UTF8.self)
+        #expect(json.hasPrefix(#"{"batch":"#) && json.contains(#""class":0,"class_name":"T-shirt/top","seed":"#) && json.hasSuffix(#""source":"replay"}"#))
+    }
+
+    @Test func exhaustedAttemptsLeaveGapsThatVerify() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        var o = Self.options(dir.file("g"), filter: try Fixtures.classifier())
+        o.threshold = 0.9
+        o.maxAttempts = 10
+        let s = try Self.build(o)
+        let m = s.manifest
+        #expect(m.numSamples < 30, "a weak filter at 0.9 with 10 attempts per class cannot fill every slot")
+        for st in m.filter!.classes { #expect(st.generated <= 10 + 4) }
+        #expect(try ShardVerifier.verify(dir: dir.file("g")).samples == m.numSamples)
+        let keys = try (0..<m.shardlist.count).flatMap { s in
+            try TarReader.members(of: dir.file("g/" + m.shardlist[s].url)).filter { $0.name.hasSuffix(".cls") }.map { Int($0.name.prefix(9))! }
+        }
+        #expect(keys.allSatisfy { $0 < 30 } && keys == keys.sorted())
+    }
+
+    @Test func badInputFailsBeforeTouchingTheOutput() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let filter = try Fixtures.classifier()
+        var o = Self.options(dir.file("x"), filter: filter)
+        o.classes = "11"
+        expectSynthError(mentioning: "only 10 classes") { try Self.build(o) }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x")))
+
+        // A corrupt model file.
+        let bad = dir.file("bad.safetensors")
+        var bytes = try FileDigest.read(filter).bytes
+        bytes.removeLast(1000)
+        try Data(bytes).write(to: URL(fileURLWithPath: bad))
+        o = Self.options(dir.file("x"), filter: bad)
+        expectSynthError(mentioning: bad) { try Self.build(o) }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x")))
+
+        // The filter may not be the classifier the source inverts.
+        o = Self.options(dir.file("x"), filter: filter)
+        o.classifier = filter
+        expectSynthError(mentioning: "the filter must be another model") {
+            _ = try BuildRunner(options: o, toolVersion: "t") { _ in try InvertingReplay(classifier: filter) }
+        }
+
+        // Output that is not a writable directory; an existing non-empty one without --resume.
+        try Data([1]).write(to: URL(fileURLWithPath: dir.file("file")))
+        o = Self.options(dir.file("file/sub"), filter: nil)
+        expectSynthError(mentioning: dir.file("file/sub")) { try Self.build(o) }
+        try Self.build(Self.options(dir.file("y"), filter: nil))
+        expectSynthError(mentioning: "not empty") { try Self.build(Self.options(dir.file("y"), filter: nil)) }
+        o = Self.options(dir.file("z"), filter: nil)
+        o.source = "cag"
+        expectSynthError(mentioning: "not available") { try Self.build(o) }
+    }
+
+    @Test func packAndPreview() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let data = try Dataset.load(spec: "fashion-mnist:test@250")
+        let m = try ShardPack.pack(data, spec: "fashion-mnist:test@250", dir: dir.file("p"), name: "p", shardSize: 100, tool: "t")
+        #expect(m.shardlist.map(\.nsamples) == [100, 100, 50] && m.filter == nil)
+        #expect(try ShardVerifier.verify(dir: dir.file("p")).samples == 250)
+        let back = try Dataset.load(spec: "shards:\(dir.file("p"))")
+        #expect(back.pixels == data.pixels && back.labels == data.labels && back.classNames == data.classNames)
+        let grid = try ShardPreview.grid(back, perRow: 4)
+        let image = try PNG.decode(grid.png)
+        #expect(grid.rows == Array(0..<10) && image.width == 4 * 28 + 5 * 2 && image.height == 10 * 28 + 11 * 2)
+    }
+
+    @Test func foreignWebDatasetLoadsWithoutManifest() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let w = try TarWriter(path: dir.file("a.tar"))
+        for (k, label) in [(0, 3), (1, 1)] {
+            let png = PNG.encode(pixels: [UInt8](repeating: UInt8(k * 100), count: 16), width: 4, height: 4, channels: 1)
+            try w.add(name: "s\(k).cls", bytes: Array("\(label)\n".utf8))
+            try w.add(name: "s\(k).png", bytes: png)
+            try w.add(name: "s\(k).txt", bytes: [65])
+        }
+        try w.finish()
+        let data = try Dataset.load(spec: "shards:\(dir.path)")
+        #expect(data.labels == [3, 1] && data.classNames.count == 4 && data.pixels[16] == 100)
+    }
+}
+
+/// The replay source pretending to invert a classifier (for the filter-differs check).
+final class InvertingReplay: SampleSource {
+    let base: ReplaySource
+    let classifier: String
+    init(classifier: String) throws { base = try ReplaySource(spec: "fashion-mnist:test@100"); self.classifier = classifier }
+    var sourceName: String { "replay" }
+    var classNames: [String] { base.classNames }
+    var imageShape: [Int] { base.imageShape }
+    var modelFiles: [String] { [classifier] }
+    var preferredBatch: Int { 8 }
+    var settings: [String: String] { [:] }
+    func generate(label: Int, count: Int, seed: UInt64) throws -> Tensor { try base.generate(label: label, count: count, seed: seed) }
+}
+
+@discardableResult
+func expectSynthError(mentioning needle: String, exitCode: Int32 = 2, sourceLocation: SourceLocation = #_sourceLocation,
+                      _ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        Issue.record("expected a SynthError mentioning \(needle), got success", sourceLocation: sourceLocation)
+    } catch let e as SynthError {
+        #expect(e.message.contains(needle), "\"\(e.message)\" does not mention \(needle)", sourceLocation: sourceLocation)
+        #expect(!e.message.contains("\n"), "not one line: \(e.message)", sourceLocation: sourceLocation)
+        #expect(e.exitCode == exitCode, "exit code \(e.exitCode): \(e.message)", sourceLocation: sourceLocation)
+        return e.message
+    } catch {
+        Issue.record("expected a SynthError, got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}
