@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// Runs the `synth` binary SwiftPM built beside this test bundle.
+enum SynthProcess {
+    static let binary: String? = {
+        var candidates: [String] = []
+        if let exe = Bundle.main.executablePath { candidates.append((exe as NSString).deletingLastPathComponent) }
+        candidates.append((Bundle.main.bundlePath as NSString).deletingLastPathComponent)
+        candidates.append(Bundle.main.bundlePath)
+        for dir in candidates {
+            let path = (dir as NSString).appendingPathComponent("synth")
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }()
+
+    struct Result {
+        let status: Int32
+        /// True when the process was killed by a signal (status is then the signal number).
+        let signalled: Bool
+        let stdout: String
+        let stderr: String
+    }
+
+    /// `synth args...` with extra environment; `limitFileKB` runs it under `ulimit -f` (via bash).
+    @discardableResult
+    static func run(_ args: [String], environment extra: [String: String] = [:], limitFileKB: Int? = nil,
+                    sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
+        guard let binary else {
+            Issue.record("the synth binary was not found next to the test bundle (\(Bundle.main.bundlePath))", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        let process = Process()
+        if let kb = limitFileKB {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", "ulimit -f \(kb); exec \"$0\" \"$@\"", binary] + args
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = args
+        }
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "SYNTH_TEST_KILL_AT")
+        env.removeValue(forKey: "JOB_COMPLETION_INDEX")
+        env.removeValue(forKey: "SLURM_ARRAY_TASK_ID")
+        env.merge(extra) { _, new in new }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+        let errData = drain(err)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        errData.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+                      stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self))
+    }
+}
+
+/// Python from SYNTH_PYTHON (scripts/test sets it), or nil: tests that need it are skipped by name.
+enum ReferencePython {
+    static let path: String? = {
+        guard let p = ProcessInfo.processInfo.environment["SYNTH_PYTHON"], !p.isEmpty,
+              FileManager.default.isExecutableFile(atPath: p) else { return nil }
+        return p
+    }()
+
+    /// Runs `python -c script args...`; records an issue with stderr when it fails.
+    @discardableResult
+    static func run(_ script: String, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String? {
+        guard let path else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["-c", script] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errData = drain(err)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        errData.wait()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            Issue.record("python failed: \(String(decoding: errData.data, as: UTF8.self))", sourceLocation: sourceLocation)
+            return nil
+        }
+        return String(decoding: outData, as: UTF8.self)
+    }
+}
+
+/// The one-line error contract: status 2 (or `status`), one line on stderr starting "synth: " that mentions `needle`.
+func expectFailure(_ r: SynthProcess.Result, status: Int32 = 2, mentioning needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(!r.signalled && r.status == status, "exit \(r.status) (signalled \(r.signalled)), stderr: \(r.stderr)", sourceLocation: sourceLocation)
+    let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+    #expect(lines.count == 1 && lines[0].hasPrefix("synth: "), "not one line: \(r.stderr)", sourceLocation: sourceLocation)
+    #expect(r.stderr.contains(needle), "\(r.stderr) does not mention \(needle)", sourceLocation: sourceLocation)
+}
+
+/// Reads a pipe to its end on another thread (so the child never blocks on a full pipe).
+final class PipeDrain: @unchecked Sendable {
+    private(set) var data = Data()
+    private let group = DispatchGroup()
+    init(_ pipe: Pipe) {
+        group.enter()
+        DispatchQueue.global().async { self.data = pipe.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+    }
+    func wait() { group.wait() }
+}
+
+func drain(_ pipe: Pipe) -> PipeDrain { PipeDrain(pipe) }
