@@ -159,7 +159,7 @@ public final class BuildRunner {
         let manifestPath = path(finalManifestFile)
         try ShardFiles.writeAtomically(manifest.encoded(), to: manifestPath)
         TestCrash.point("manifest")
-        try removeLeftovers(keepingShards: true)
+        try removeLeftovers()
         return BuildSummary(manifest: manifest, manifestPath: manifestPath, shardsBuilt: shards.count - resumed,
                             shardsResumed: resumed, alreadyComplete: false)
     }
@@ -185,7 +185,7 @@ public final class BuildRunner {
             guard let problem = ShardVerifier.mismatchOfFile(shard, e) else { continue }
             throw SynthError.file(shard, "\(problem) though \((found as NSString).lastPathComponent) says the build is complete; it was damaged afterwards: build again into a new directory")
         }
-        try removeLeftovers(keepingShards: true)
+        try removeLeftovers()
         return BuildSummary(manifest: m, manifestPath: found, shardsBuilt: 0, shardsResumed: m.shardlist.count, alreadyComplete: true)
     }
 
@@ -196,14 +196,18 @@ public final class BuildRunner {
         let files = try ShardFiles.list(dir)
         let mine = Set(myShards)
         // Pieces of another build never mix with this one.
+        // Other workers may remove their records and parts while we look: a vanished file is skipped.
         for f in files where f.hasPrefix(".") && f.hasSuffix(".done.json") {
-            let r = try ShardRecord.read(path(f))
+            let r: ShardRecord
+            do { r = try ShardRecord.read(path(f)) } catch where !ShardFiles.exists(path(f)) { continue }
             guard r.buildID == buildID else {
                 throw SynthError.file(path(f), "belongs to a build with other flags, models or tool version; refusing to mix them (use another --out)")
             }
         }
         for f in files where ShardFiles.parsePart(f) != nil {
-            guard try Manifest.read(path(f)).build == record else {
+            let other: Manifest
+            do { other = try Manifest.read(path(f)) } catch where !ShardFiles.exists(path(f)) { continue }
+            guard other.build == record else {
                 throw SynthError.file(path(f), "belongs to a build with other flags, models or tool version; refusing to mix them (use another --out)")
             }
         }
@@ -242,7 +246,7 @@ public final class BuildRunner {
     }
 
     /// Removes this process's resume records and temporaries once a manifest holds them.
-    private func removeLeftovers(keepingShards: Bool) throws {
+    private func removeLeftovers() throws {
         for s in myShards {
             try ShardFiles.remove(path(ShardFiles.partial(name, s)))
             try ShardFiles.remove(path(ShardFiles.done(name, s)))

@@ -183,6 +183,24 @@ struct BuildCommandTests {
         }
     }
 
+    @Test func packVerifyPreviewAndTrainFromShards() throws {
+        let base = try Self.baseline.get()
+        let dir = Scratch(); defer { dir.cleanup() }
+        let grid = try SynthProcess.run(["preview", base.dir, "--out", dir.file("grid.png"), "--per-row", "5"])
+        #expect(grid.status == 0 && grid.stdout.contains("rows 0 T-shirt/top, 1 Trouser, 7 Sneaker"), "\(grid.stdout) \(grid.stderr)")
+        let png = try FileDigest.read(dir.file("grid.png")).bytes
+        #expect(png.starts(with: [0x89, 0x50, 0x4e, 0x47]))
+        let packed = try SynthProcess.run(["pack", "--data", "fashion-mnist:test@100", "--out", dir.file("p/"), "--shard-size", "64"])
+        #expect(packed.status == 0, "\(packed.stderr)")
+        #expect(try ShardFiles.list(dir.file("p")) == ["manifest.json", "p-000000.tar", "p-000001.tar"])
+        #expect(try SynthProcess.run(["verify", dir.file("p")]).status == 0)
+        expectFailure(try SynthProcess.run(["pack", "--data", "fashion-mnist:test@100", "--out", dir.file("p")]), mentioning: "not empty")
+        // A synth dataset is training data (with soft labels from the filter's probabilities).
+        let trained = try SynthProcess.run(["train", "--data", "shards:\(base.dir)", "--arch", "ref-cnn", "--steps", "1", "--batch", "8",
+                                            "--soft", "--out", dir.file("m.safetensors")])
+        #expect(trained.status == 0, "\(trained.stderr)")
+    }
+
     @Test(.enabled(if: ReferencePython.path != nil, "SYNTH_PYTHON is not set (scripts/test sets it): webdataset, tarfile and jsonschema checks skipped"))
     func pythonReadersAgree() throws {
         let base = try Self.baseline.get()
