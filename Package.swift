@@ -51,6 +51,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
+        // Runs the built `synth` binary: exit codes, one-line messages, nothing left behind.
+        .testTarget(name: "CommandTests", dependencies: ["SynthCommand"]),
     ],
     swiftLanguageModes: [.v5]
 )

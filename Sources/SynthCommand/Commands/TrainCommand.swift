@@ -38,6 +38,9 @@ struct TrainCommand: ParsableCommand {
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if !(lr > 0) { throw ValidationError("--lr must be positive") }
         if TrainingConfig.OptimizerKind(rawValue: optimizer) == nil { throw ValidationError("--optimizer must be adam, adamw or sgd") }
+        if !Architectures.classifiers.contains(arch) {
+            throw ValidationError("unknown architecture '\(arch)' (known: \(Architectures.classifiers.joined(separator: ", ")))")
+        }
     }
 
     func run() throws {
