@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary: exit codes, one-line messages, nothing left behind.
         .testTarget(name: "CommandTests", dependencies: ["SynthCommand"]),
     ],
