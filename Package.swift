@@ -54,7 +54,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Trainer", "Engine"]),
-        // Runs the built `synth` binary as a subprocess (exit codes, messages, crash and resume).
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Models", "Datasets", "Engine"]),
+        // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
         .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Engine"]),
     ],
     swiftLanguageModes: [.v5]

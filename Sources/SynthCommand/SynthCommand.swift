@@ -15,7 +15,7 @@ struct Synth: ParsableCommand {
         """,
         version: SynthVersion.string,
         subcommands: [TrainCommand.self, EvalCommand.self, BuildCommand.self, MergeCommand.self, VerifyCommand.self,
-                      PackCommand.self, PreviewCommand.self]
+                      PackCommand.self, PreviewCommand.self, BenchCommand.self]
     )
 
     /// Runs the command line with synth's exit-code contract: every failure is one line on stderr;
@@ -36,8 +36,9 @@ struct Synth: ParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            let message = fullMessage(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
-            FileHandle.standardError.write(Data("synth: \(message)\n".utf8))
+            // One line, as for every other failure: the parser's message without the usage block.
+            let message = Synth.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+            FileHandle.standardError.write(Data("synth: \(message) (see synth --help)\n".utf8))
             Foundation.exit(2)
         }
     }

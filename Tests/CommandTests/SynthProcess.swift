@@ -110,3 +110,37 @@ final class PipeDrain: @unchecked Sendable {
 }
 
 func drain(_ pipe: Pipe) -> PipeDrain { PipeDrain(pipe) }
+
+extension SynthProcess {
+    /// Asserts the bad-input contract: exit code 2 and exactly one stderr line containing `needles`.
+    static func expectBadInput(_ r: Result, mentioning needles: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        for n in needles { expectFailure(r, mentioning: n, sourceLocation: sourceLocation) }
+    }
+}
+
+extension SynthProcess.Result {
+    var stderrLines: [Substring] { stderr.split(separator: "\n", omittingEmptySubsequences: true) }
+}
+
+extension Scratch {
+    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
+}
+
+/// Small IDX files (raw, uncompressed) for fast command tests.
+enum TinyIDX {
+    static func write(images count: Int, side: Int = 28, classes: Int = 10, to dir: Scratch,
+                      imageName: String = "img.idx", labelName: String = "lab.idx", labelCount: Int? = nil) {
+        var img: [UInt8] = [0, 0, 8, 3] + be(count) + be(side) + be(side)
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<count {
+            let label = i % classes
+            for p in 0..<(side * side) { img.append(UInt8((p / side == label * 2) ? 255 : Int.random(in: 0..<40, using: &rng))) }
+        }
+        let n = labelCount ?? count
+        let lab: [UInt8] = [0, 0, 8, 1] + be(n) + (0..<n).map { UInt8($0 % classes) }
+        FileManager.default.createFile(atPath: dir.file(imageName), contents: Data(img))
+        FileManager.default.createFile(atPath: dir.file(labelName), contents: Data(lab))
+    }
+
+    static func be(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+}

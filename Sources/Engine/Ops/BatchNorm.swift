@@ -58,11 +58,13 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
             for ch in 0..<c { yr[ch] = xr[ch] * scale[ch] + shift[ch] }
         }
     } else {
-        for i in 0..<n {
-            for ch in 0..<c {
-                let o = (i * c + ch) * inner, a = scale[ch], b = shift[ch]
-                let xr = xs + o, yr = y + o
-                for j in 0..<inner { yr[j] = xr[j] * a + b }
+        Parallel.inLanes(Parallel.lanes(n), items: n) { _, samples in
+            for i in samples {
+                for ch in 0..<c {
+                    let o = (i * c + ch) * inner, a = scale[ch], b = shift[ch]
+                    let xr = xs + o, yr = y + o
+                    for j in 0..<inner { yr[j] = xr[j] * a + b }
+                }
             }
         }
     }
@@ -88,7 +90,8 @@ func channelMeanAndVariance(_ x: UnsafePointer<Float>, n: Int, c: Int, inner: In
             }
         }
     } else {
-        for ch in 0..<c {
+        // Channels are independent: one core per share of them.
+        Parallel.forEach(c, work: n * c * inner) { ch in
             let shift = x[ch * inner]
             for i in 0..<n {
                 let (rs, rq) = shiftedSums(x + (i * c + ch) * inner, count: inner, shift: shift)
@@ -166,7 +169,7 @@ func batchNormBackward(x: Tensor, g: UnsafeMutablePointer<Float>, weight: Tensor
                 for ch in 0..<c { sg[ch] += gr[ch]; sgx[ch] += gr[ch] * (xr[ch] - mu[ch]) }
             }
         } else {
-            for ch in 0..<c {
+            Parallel.forEach(c, work: n * c * inner) { ch in
                 var s = 0.0, d = 0.0
                 for i in 0..<n {
                     let o = (i * c + ch) * inner
@@ -209,15 +212,17 @@ func batchNormBackward(x: Tensor, g: UnsafeMutablePointer<Float>, weight: Tensor
             store(gx + i * c, count: c, overwrite: fresh) { ca[$0] * gr[$0] + cb[$0] * (xr[$0] - mu[$0]) + ck[$0] }
         }
     } else {
-        for i in 0..<n {
-            for ch in 0..<c {
-                let o = (i * c + ch) * inner
-                let a = ca[ch], b = cb[ch], k = ck[ch], m = mu[ch]
-                let gr = g + o, xr = xs + o
-                if training {
-                    store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] + b * (xr[$0] - m) + k }
-                } else {
-                    store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] }
+        Parallel.inLanes(Parallel.lanes(n), items: n) { _, samples in
+            for i in samples {
+                for ch in 0..<c {
+                    let o = (i * c + ch) * inner
+                    let a = ca[ch], b = cb[ch], k = ck[ch], m = mu[ch]
+                    let gr = g + o, xr = xs + o
+                    if training {
+                        store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] + b * (xr[$0] - m) + k }
+                    } else {
+                        store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] }
+                    }
                 }
             }
         }

@@ -2,10 +2,9 @@ import Foundation
 
 /// How many samples one column-matrix chunk (and one GEMM) covers.
 ///
-/// Measured on ref-cnn-like layers (2 cores, OpenBLAS): a GEMM wants a few thousand columns
-/// before OpenBLAS's two threads run at full speed, but a column matrix that spills out of the
-/// caches costs more to write and read back than a wider GEMM saves; chunks of at most ~4096
-/// columns and ~4 MB sit between. With fewer than 64 rows (first layers: 1-3 input channels) the
+/// Measured on ref-cnn-like layers: a GEMM wants a few thousand columns to run at full speed,
+/// but a column matrix that spills out of the caches costs more to write and read back than a
+/// wider GEMM saves; chunks of at most ~4096 columns and ~4 MB sit between. With fewer than 64 rows (first layers: 1-3 input channels) the
 /// GEMM is cheap next to the [Cout, N*HW] -> NCHW permute a multi-sample chunk needs, so each
 /// sample gets its own GEMM writing straight into the output; pointwise kernels do the same and
 /// skip the unfold too.
@@ -13,17 +12,6 @@ enum ConvChunking {
     static let targetColumns = 4096
     static let targetFloats = 1 << 20
     static let perSampleBelowRows = 64
-    /// OpenBLAS runs a GEMM on the calling thread when m*n*k is at most 65536 times
-    /// GEMM_MULTITHREAD_THRESHOLD (4 unless built otherwise). Per-sample GEMMs that small leave
-    /// the second core idle, so samples are spread over the cores instead; being single-threaded,
-    /// they never nest OpenBLAS's threads inside ours.
-    static let singleThreadedGEMM = 1 << 18
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-    static func lanes(samples n: Int, chunk: Int, gemmSize: Int) -> Int {
-        chunk == 1 && gemmSize <= singleThreadedGEMM ? max(1, min(n, cores)) : 1
-    }
-
     /// `permutes`: whether a multi-sample chunk costs a layout permute of the output (conv2d)
     /// or not (convTranspose2d, whose fold writes NCHW directly).
     static func samples(total n: Int, rows k: Int, positions hw: Int, permutes: Bool) -> Int {
@@ -45,6 +33,11 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int =
 }
 
 /// `chunk` overrides the samples per GEMM (tests cover every path with it; benchmarks tune it).
+///
+/// Threading: the batch is split into one lane per core (`Parallel.lanes`); each lane unfolds
+/// and multiplies its own samples with single-threaded GEMMs in its own scratch buffers, and
+/// accumulates its own weight-gradient partial (summed in lane order, so results are identical
+/// run to run).
 func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding: Int, chunk: Int?) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4 && x.shape[1] == weight.shape[1],
                  "conv2d: input \(x.shape) does not fit weight \(weight.shape)")
@@ -56,10 +49,12 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
     precondition(x.shape[2] + 2 * padding >= g.kh && x.shape[3] + 2 * padding >= g.kw,
                  "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
     let hw = g.positions, k = g.rows, inPlanes = cin * g.plane, outPlanes = cout * hw
-    let chunk = max(1, min(n, chunk ?? (g.isPointwise ? 1 : ConvChunking.samples(total: n, rows: k, positions: hw, permutes: true))))
+    let lanes = Parallel.lanes(n)
+    let perLane = (n + lanes - 1) / lanes
+    let chunk = max(1, min(perLane, chunk ?? (g.isPointwise ? 1 : ConvChunking.samples(total: perLane, rows: k, positions: hw, permutes: true))))
     // A pointwise kernel on one sample needs no unfolding: the image is its own column matrix.
     let direct = chunk == 1 && g.isPointwise
-    let lanes = ConvChunking.lanes(samples: n, chunk: chunk, gemmSize: cout * hw * k)
+    let colSpan = k * chunk * hw
     var kept: Buffer?
 
     let parents = bias.map { [x, weight, $0] } ?? [x, weight]
@@ -69,14 +64,14 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
         guard needW || needX || needB else { return }
         // Gradient buffers are created lazily; create them before any lane touches them.
         let gW = needW ? weight.gradPtr : nil, gX = needX ? x.gradPtr : nil, gB = needB ? bias!.gradPtr : nil
-        let span = k * chunk * hw, keptCol = kept
-        let colBuf = needW && keptCol == nil && !direct ? Buffer(count: lanes * span) : nil
-        let dcol = needX && !direct ? Buffer(count: lanes * span) : nil
+        let keptCol = kept
+        let colBuf = needW && keptCol == nil && !direct ? Buffer(count: lanes * colSpan) : nil
+        let dcol = needX && !direct ? Buffer(count: lanes * colSpan) : nil
         let gyBatch = chunk > 1 ? Buffer(count: lanes * cout * chunk * hw) : nil
         // Lanes other than the first accumulate weight and bias gradients privately, summed after.
         let partials = lanes > 1 ? Buffer.zeroed((lanes - 1) * (cout * k + cout)) : nil
         withExtendedLifetime((colBuf, dcol, gyBatch, partials, keptCol)) {
-            inLanes(lanes, samples: n) { lane, samples in
+            Parallel.inLanes(lanes, items: n) { lane, samples in
                 let own = partials.map { $0.pointer + (lane - 1) * (cout * k + cout) }
                 let laneW = lane == 0 || gW == nil ? gW : own
                 let laneB = lane == 0 || gB == nil ? gB : own.map { $0 + cout * k }
@@ -98,9 +93,9 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
                         if direct {
                             col = UnsafePointer(xs)
                         } else if let keptCol {
-                            col = UnsafePointer(keptCol.pointer)
+                            col = UnsafePointer(keptCol.pointer + lane * colSpan)
                         } else {
-                            let p = colBuf!.pointer + lane * span
+                            let p = colBuf!.pointer + lane * colSpan
                             im2col(xs, samples: nb, g, into: p)
                             col = UnsafePointer(p)
                         }
@@ -111,7 +106,7 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
                         if direct {
                             sgemm(transA: true, m: k, n: cols, k: cout, a: w, b: gys, beta: 1, c: gx)
                         } else {
-                            let p = dcol!.pointer + lane * span
+                            let p = dcol!.pointer + lane * colSpan
                             sgemm(transA: true, m: k, n: cols, k: cout, a: w, b: gys, c: p)
                             col2im(p, samples: nb, g, addingInto: gx)
                         }
@@ -129,27 +124,28 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
         kept = nil
     }
 
-    // dW needs the column matrix again; keep it when the whole batch was one chunk.
-    let keep = out.requiresGrad && weight.requiresGrad && chunk == n && !direct
-    let col = direct ? nil : Buffer(count: lanes * k * chunk * hw)
-    let outBatch = chunk > 1 ? Buffer(count: cout * chunk * hw) : nil
+    // dW needs each lane's column matrix again; keep them when every lane was a single chunk.
+    let keep = out.requiresGrad && weight.requiresGrad && chunk >= perLane && !direct
+    let col = direct ? nil : Buffer(count: lanes * colSpan)
+    let outBatch = chunk > 1 ? Buffer(count: lanes * cout * chunk * hw) : nil
     let w = weight.ptr, ys = out.ptr
     withExtendedLifetime((col, outBatch)) {
-        inLanes(lanes, samples: n) { lane, samples in
+        Parallel.inLanes(lanes, items: n) { lane, samples in
             for start in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: chunk) {
                 let nb = min(chunk, samples.upperBound - start), cols = nb * hw
                 let xs = x.ptr + start * inPlanes, y = ys + start * outPlanes
                 let colPtr: UnsafePointer<Float>
                 if let col {
-                    let p = col.pointer + lane * k * chunk * hw
+                    let p = col.pointer + lane * colSpan
                     im2col(xs, samples: nb, g, into: p)
                     colPtr = UnsafePointer(p)
                 } else {
                     colPtr = UnsafePointer(xs)
                 }
                 if let outBatch {
-                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: outBatch.pointer)
-                    channelMajorToBatch(outBatch.pointer, samples: nb, channels: cout, hw: hw, bias: bias?.ptr, into: y)
+                    let ob = outBatch.pointer + lane * cout * chunk * hw
+                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: ob)
+                    channelMajorToBatch(ob, samples: nb, channels: cout, hw: hw, bias: bias?.ptr, into: y)
                 } else if let bias {
                     for c in 0..<cout { (y + c * hw).update(repeating: bias.ptr[c], count: hw) }
                     sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, beta: 1, c: y)
@@ -163,10 +159,3 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
     return out
 }
 
-/// Runs `body` on `lanes` contiguous sample ranges, concurrently when there is more than one.
-func inLanes(_ lanes: Int, samples n: Int, _ body: (_ lane: Int, _ samples: Range<Int>) -> Void) {
-    if lanes == 1 { body(0, 0..<n); return }
-    DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-        body(lane, (lane * n / lanes)..<((lane + 1) * n / lanes))
-    }
-}

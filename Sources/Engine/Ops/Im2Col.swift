@@ -44,14 +44,9 @@ struct ConvGeometry {
 @inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
 /// Splits `count` independent tasks over the cores when there is enough work to pay for it.
-/// Memory-bound loops only: GEMM brings its own threads, and the two must not nest.
 @inline(__always)
 func parallelFor(_ count: Int, work: Int, _ body: (Int) -> Void) {
-    if count > 1 && work >= 1 << 16 {
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
-    } else {
-        for i in 0..<count { body(i) }
-    }
+    Parallel.forEach(count, work: work, body)
 }
 
 /// Unfolds `samples` images [samples, C, H, W] into the column matrix

@@ -12,9 +12,13 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
     var argmax: Buffer?
     let out = Tensor.result([x.shape[0], x.shape[1], oh, ow], parents: [x]) { out in
         guard let idx = argmax?.pointer else { return }
-        let g = out.grad!.pointer, gx = x.gradPtr
+        let g = out.grad!.pointer
+        // Non-overlapping windows that tile the plane (ref-cnn's 2x2 pools) cover every input
+        // once: a fresh gradient is written in one pass, winners and zeros, with no memset first.
+        let (gx, fresh) = kernel == s && h % s == 0 && w % s == 0 ? x.gradientTarget() : (x.gradPtr, false)
         parallelFor(planes, work: x.count) { p in
             let gp = gx + p * h * w, go = g + p * oh * ow, ip = idx + p * oh * ow
+            if fresh { gp.update(repeating: 0, count: h * w) }
             for i in 0..<oh * ow { gp[Int(ip[i])] += go[i] }
         }
         argmax = nil

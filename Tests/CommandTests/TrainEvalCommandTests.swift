@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// `synth train` / `synth eval` from the outside: a real run, and every bad input of the engine
+/// issue answered with exit code 2, one line naming the file and the fault, and no output left.
+@Suite struct TrainEvalCommandTests {
+    @Test func trainThenEvalOnTinyData() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        TinyIDX.write(images: 64, to: dir)
+        let spec = "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))"
+        let t = try SynthProcess.run(["train", "--data", spec, "--arch", "ref-cnn", "--steps", "3", "--batch", "16", "--out", dir.file("m.safetensors")])
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(dir.exists("m.safetensors"))
+        let e = try SynthProcess.run(["eval", "--model", dir.file("m.safetensors"), "--data", spec, "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any]
+        #expect((json?["samples"] as? Int) == 64)
+        #expect(((json?["accuracy"] as? Double) ?? -1) >= 0)
+    }
+
+    @Test func missingDataFile() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let r = try SynthProcess.run(["train", "--data", "idx:\(dir.file("nope.gz")),\(dir.file("nope2.gz"))", "--epochs", "1", "--out", dir.file("m.safetensors")])
+        SynthProcess.expectBadInput(r, mentioning: [dir.file("nope.gz")])
+        #expect(!dir.exists("m.safetensors"))
+    }
+
+    @Test func truncatedGzip() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        TinyIDX.write(images: 32, to: dir)
+        // gzip the labels with the system tool, then cut the stream short.
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gz.arguments = ["-k", dir.file("img.idx")]
+        try gz.run(); gz.waitUntilExit()
+        let whole = try Data(contentsOf: URL(fileURLWithPath: dir.file("img.idx.gz")))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: dir.file("cut.gz")))
+        let r = try SynthProcess.run(["train", "--data", "idx:\(dir.file("cut.gz")),\(dir.file("lab.idx"))", "--epochs", "1", "--out", dir.file("m.safetensors")])
+        SynthProcess.expectBadInput(r, mentioning: [dir.file("cut.gz")])
+        #expect(!dir.exists("m.safetensors"))
+    }
+
+    @Test func wrongIDXMagic() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        TinyIDX.write(images: 32, to: dir)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("img.idx")))
+        bytes[2] = 0x0D  // "float" element type: not images of bytes
+        try bytes.write(to: URL(fileURLWithPath: dir.file("img.idx")))
+        let r = try SynthProcess.run(["eval", "--model", dir.file("m.safetensors"), "--data", "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))"])
+        // The model is missing too; either fault is a one-line exit 2, and the message names a file.
+        #expect(r.status == 2 && r.stderrLines.count == 1)
+        let t = try SynthProcess.run(["train", "--data", "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))", "--epochs", "1", "--out", dir.file("m.safetensors")])
+        SynthProcess.expectBadInput(t, mentioning: [dir.file("img.idx")])
+    }
+
+    @Test func imageLabelCountMismatch() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        TinyIDX.write(images: 32, to: dir, labelCount: 30)
+        let r = try SynthProcess.run(["train", "--data", "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))", "--epochs", "1", "--out", dir.file("m.safetensors")])
+        SynthProcess.expectBadInput(r, mentioning: ["32", "30"])
+        #expect(!dir.exists("m.safetensors"))
+    }
+
+    @Test func checkpointWithTruncatedHeader() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        TinyIDX.write(images: 32, to: dir)
+        let spec = "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))"
+        let t = try SynthProcess.run(["train", "--data", spec, "--steps", "1", "--batch", "16", "--out", dir.file("m.safetensors")])
+        #expect(t.status == 0, "\(t.stderr)")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: dir.file("m.safetensors")))
+        try whole.prefix(40).write(to: URL(fileURLWithPath: dir.file("cut.safetensors")))
+        let r = try SynthProcess.run(["eval", "--model", dir.file("cut.safetensors"), "--data", spec])
+        SynthProcess.expectBadInput(r, mentioning: [dir.file("cut.safetensors")])
+    }
+
+    @Test func checkpointWithMismatchedShapes() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        TinyIDX.write(images: 32, side: 28, to: dir)
+        let spec = "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))"
+        let t = try SynthProcess.run(["train", "--data", spec, "--steps", "1", "--batch", "16", "--out", dir.file("m.safetensors")])
+        #expect(t.status == 0, "\(t.stderr)")
+        // Claim a 32 px input in the metadata: f1's weight no longer fits the flattened features.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("m.safetensors")))
+        let header = String(decoding: bytes[8..<(8 + Int(bytes[0]) + Int(bytes[1]) << 8)], as: UTF8.self)
+        let patched = header.replacingOccurrences(of: "[1,28,28]", with: "[1,32,32]")
+        #expect(patched != header && patched.utf8.count == header.utf8.count)
+        bytes.replaceSubrange(8..<(8 + header.utf8.count), with: Data(patched.utf8))
+        try bytes.write(to: URL(fileURLWithPath: dir.file("bad.safetensors")))
+        let r = try SynthProcess.run(["eval", "--model", dir.file("bad.safetensors"), "--data", spec])
+        SynthProcess.expectBadInput(r, mentioning: [dir.file("bad.safetensors"), "f1.weight"])
+    }
+
+    @Test func unknownArchitecture() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let r = try SynthProcess.run(["train", "--data", "fashion-mnist:train@100", "--arch", "vgg-99", "--epochs", "1", "--out", dir.file("m.safetensors")])
+        SynthProcess.expectBadInput(r, mentioning: ["vgg-99"])
+        #expect(!dir.exists("m.safetensors"))
+    }
+
+    @Test func unwritableOutputFailsBeforeTraining() throws {
+        let r = try SynthProcess.run(["train", "--data", "fashion-mnist:train@100", "--epochs", "1", "--out", "/nonexistent-dir/m.safetensors"])
+        SynthProcess.expectBadInput(r, mentioning: ["/nonexistent-dir/m.safetensors"])
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        let r = try SynthProcess.run(["train", "--epochs", "1"])
+        #expect(r.status == 2)
+        let h = try SynthProcess.run(["--help"])
+        #expect(h.status == 0 && h.stdout.contains("train"))
+    }
+}

@@ -1,0 +1,32 @@
+import Testing
+@testable import Engine
+@testable import Models
+
+/// Memory is reused across identical steps: after a warm-up, training steps take every buffer
+/// from the pool and the pool stops creating memory. Runs alone (the pool is process-wide and
+/// other tests allocate concurrently), hence `.serialized` on a suite of one and a private
+/// comparison of the pool's creation counter around this test's own steps only.
+@Suite(.serialized) struct MemoryReuseTests {
+    @Test func trainingStepsStopAllocating() throws {
+        let card = ModelCard(kind: "classifier", arch: "resnet-s", hyperparameters: ["width": 8], classNames: (0..<4).map(String.init),
+                             channels: 1, height: 28, width: 28, mean: [0], std: [1])
+        let model = try Architectures.classifier(card, seed: 1)
+        let opt = Adam(model.parameters, lr: 1e-3)
+        let x = randn([8, 1, 28, 28], seed: 2, requiresGrad: false)
+        func step() {
+            let loss = crossEntropy(model(x), labels: [0, 1, 2, 3, 0, 1, 2, 3])
+            opt.zeroGrad(); loss.backward(); opt.step()
+        }
+        for _ in 0..<3 { step() }
+        // Other tests may allocate concurrently; a step of ours is steady when, repeated many
+        // times, it never needs more than the warm-up left behind. Retry to rule out a neighbour.
+        var grew = Int.max
+        for _ in 0..<3 {
+            let before = BufferPool.shared.bytesCreated
+            for _ in 0..<20 { step() }
+            grew = min(grew, BufferPool.shared.bytesCreated - before)
+            if grew == 0 { break }
+        }
+        #expect(grew == 0, "the pool created \(grew) bytes over 20 steady steps")
+    }
+}
