@@ -10,7 +10,12 @@ import Foundation
 /// single-threaded GEMMs on half a batch each run at the same FLOP rate with no waiting.
 /// Nested calls run serially on the calling lane, so the two levels never stack.
 public enum Parallel {
-    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Lanes per parallel loop: the machine's cores, or SYNTH_THREADS (e.g. 1 for each of
+    /// several workers sharing one machine).
+    public static let cores: Int = {
+        if let s = ProcessInfo.processInfo.environment["SYNTH_THREADS"], let n = Int(s), n >= 1 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Set once, before the first GEMM (every engine GEMM goes through `sgemm`).
     static let configured: Bool = {
