@@ -95,6 +95,7 @@ public enum NearCopyAudit {
                            closestCount: Int = 12, chunk: Int = 2000,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> (record: NearCopyAuditRecord, matches: [NearCopyMatch]) {
         try rule.validate()
+        guard data.count > 0 else { throw SynthError("\(data.name): no samples to audit") }
         guard [data.channels, data.height, data.width] == index.imageShape else {
             throw SynthError("\(data.name) holds \([data.channels, data.height, data.width]) images, \(index.real.name) \(index.imageShape)")
         }

@@ -7,8 +7,9 @@ import Models
 /// training image:
 /// - pixel: the RMS pixel difference ||a - b||_2 / sqrt(pixels), pixels scaled to [0, 1]
 ///   (0 = identical; an image and its own negative would be 1);
-/// - features: the cosine similarity of the penultimate features of a classifier (1 = same
-///   direction), which also catches shifted or re-textured copies the pixels miss.
+/// - features: the cosine similarity of a classifier's penultimate features, centred on the real
+///   images' mean feature (1 = same direction), which also catches shifted or re-textured copies
+///   the pixels miss.
 /// A sample is a near-copy if pixel < `pixelRMS`, or (when a cosine threshold is set) cosine >
 /// `cosine`.
 public struct NearCopyRule: Codable, Equatable, Sendable {
@@ -16,8 +17,8 @@ public struct NearCopyRule: Codable, Equatable, Sendable {
     /// real training images.
     public static let defaultPixelRMS = 0.05
     public static let definition = "near-copy if pixel_rms = ||a-b||_2/sqrt(pixels) (pixels in [0,1]) of the nearest real "
-        + "training image < pixel_rms_below, or (when set) the cosine of the penultimate classifier features of the most "
-        + "similar real training image > cosine_above"
+        + "training image < pixel_rms_below, or (when set) the cosine of the penultimate classifier features (centred on the "
+        + "real images' mean feature) of the most similar real training image > cosine_above"
 
     public var pixelRMS: Double
     public var cosine: Double?
@@ -72,6 +73,10 @@ public final class NearCopyIndex {
     private let norms: [Float]
     private let features: [Float]
     private let featureNorms: [Float]
+    /// The real images' mean feature vector. ReLU features all point into the positive orthant,
+    /// so raw cosines crowd near 1 for any two images; centred on the real mean (a correlation),
+    /// they spread out and single out copies.
+    private let featureMean: [Float]
 
     public init(real: Dataset, featureModel: Classifier? = nil) throws {
         guard real.count > 0 else { throw SynthError("\(real.name): no real images to compare with") }
@@ -85,11 +90,17 @@ public final class NearCopyIndex {
         pixels = real.pixels.map { Float($0) / 255 }
         norms = pixels.withUnsafeBufferPointer { NearestNeighbours.squaredNorms($0.baseAddress!, count: real.count, dim: real.imageSize) }
         if let m = featureModel {
-            let f = try real.pixels.withUnsafeBufferPointer { try Self.unitFeatures(m, $0, count: real.count) }
+            let d = m.featureDimension
+            var f = try real.pixels.withUnsafeBufferPointer { try Self.features(m, $0, count: real.count) }
+            var mean = [Float](repeating: 0, count: d)
+            for i in 0..<real.count { for j in 0..<d { mean[j] += f[i * d + j] } }
+            for j in 0..<d { mean[j] /= Float(real.count) }
+            featureMean = mean
+            Self.centreAndNormalise(&f, dim: d, mean: mean)
             features = f
             featureNorms = f.withUnsafeBufferPointer { NearestNeighbours.squaredNorms($0.baseAddress!, count: real.count, dim: m.featureDimension) }
         } else {
-            features = []; featureNorms = []
+            features = []; featureNorms = []; featureMean = []
         }
     }
 
@@ -111,8 +122,9 @@ public final class NearCopyIndex {
         }
         var byFeatures: NearestNeighbours.Result?
         if let m = featureModel {
-            let f = try Self.unitFeatures(m, images, count: count)
             let d = m.featureDimension
+            var f = try Self.features(m, images, count: count)
+            Self.centreAndNormalise(&f, dim: d, mean: featureMean)
             byFeatures = f.withUnsafeBufferPointer { q in
                 features.withUnsafeBufferPointer { b in
                     featureNorms.withUnsafeBufferPointer { n in
@@ -143,8 +155,8 @@ public final class NearCopyIndex {
         return out
     }
 
-    /// Penultimate features of a classifier, each row scaled to unit length (zero rows stay zero).
-    public static func unitFeatures(_ model: Classifier, _ images: UnsafeBufferPointer<UInt8>, count: Int) throws -> [Float] {
+    /// Penultimate features of a classifier (count x featureDimension).
+    public static func features(_ model: Classifier, _ images: UnsafeBufferPointer<UInt8>, count: Int) throws -> [Float] {
         let card = model.card, size = card.inputShape.reduce(1, *), plane = card.height * card.width, d = model.featureDimension
         var table = [Float](repeating: 0, count: 256 * card.channels)
         for c in 0..<card.channels {
@@ -168,18 +180,23 @@ public final class NearCopyIndex {
             }
             let h = Autodiff.withoutGrad { model.features(x) }
             precondition(h.count == n * d, "features: \(h.shape) for \(n) images of dimension \(d)")
-            for i in 0..<n {
-                let row = h.ptr + i * d
-                var s: Float = 0
-                for j in 0..<d {
-                    guard row[j].isFinite else { throw SynthError("the feature model produced a non-finite value: its weights are broken") }
-                    s += row[j] * row[j]
-                }
-                let scale: Float = s > 0 ? 1 / s.squareRoot() : 0
-                for j in 0..<d { out[(start + i) * d + j] = row[j] * scale }
+            for j in 0..<(n * d) {
+                guard h.ptr[j].isFinite else { throw SynthError("the feature model produced a non-finite value: its weights are broken") }
+                out[start * d + j] = h.ptr[j]
             }
             start += n
         }
         return out
+    }
+
+    /// Subtracts `mean` from every row and scales it to unit length (a zero row stays zero).
+    static func centreAndNormalise(_ f: inout [Float], dim d: Int, mean: [Float]) {
+        let rows = f.count / d
+        for i in 0..<rows {
+            var s: Float = 0
+            for j in 0..<d { f[i * d + j] -= mean[j]; s += f[i * d + j] * f[i * d + j] }
+            let scale: Float = s > 0 ? 1 / s.squareRoot() : 0
+            for j in 0..<d { f[i * d + j] *= scale }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Datasets
 import Engine
 import Foundation
 import Shards
@@ -28,6 +29,16 @@ public struct DatasetEvaluations: Codable, Equatable, Sendable {
     /// A stored CAS of exactly this training data, test data and settings.
     public func stored(train: String, test: String, settings: CASSettings) -> CASResult? {
         cas.last { $0.train == train && $0.test == test && $0.settings == settings }
+    }
+
+    /// A stored CAS of the whole dataset (a shards spec with no @N, however its directory was
+    /// spelled or wherever it has moved since) on this test data with these settings.
+    public func storedWhole(test: String, settings: CASSettings) -> CASResult? {
+        cas.last { r in
+            guard r.test == test, r.settings == settings, let spec = try? DataSpec(parsing: r.train),
+                  case .shards = spec else { return false }
+            return true
+        }
     }
 
     public func save(into manifest: inout Manifest) {

@@ -72,7 +72,7 @@ struct CompressCommand: ParsableCommand {
         var placements: [CompressionPlacement] = []
         for (dir, data) in sets {
             let manifest = try? Manifest.read(ShardFiles.join(dir, ShardFiles.manifest))
-            let stored = retrain ? nil : try manifest.flatMap { try DatasetEvaluations.of($0).stored(train: data.name, test: testData.name, settings: settings) }
+            let stored = retrain ? nil : try manifest.flatMap { try DatasetEvaluations.of($0).storedWhole(test: testData.name, settings: settings) }
             let cas: CASResult
             if let stored {
                 cas = stored
