@@ -43,9 +43,13 @@ let package = Package(
         .target(name: "Synth", dependencies: ["Engine", "Models", "Datasets", "Trainer"], swiftSettings: fast),
         // The build pipeline: plan, source -> filter -> shards runner, resume and workers.
         .target(name: "Pipeline", dependencies: ["Engine", "Synth", "Filter", "Shards", "Models", "Datasets"], swiftSettings: fast),
+        // What a dataset directory tells people: report.md and a self-contained report.html
+        // (sample grids, acceptance, the error-versus-size curve, the audit), and the manifest
+        // sections behind them (evaluations, compression placement).
+        .target(name: "Report", dependencies: ["Engine", "Datasets", "Shards", "Trainer", "Filter"], swiftSettings: fast),
         // The `synth` command line.
         .executableTarget(name: "SynthCommand", dependencies: [
-            "Engine", "Models", "Datasets", "Shards", "Trainer", "Filter", "Synth", "Pipeline",
+            "Engine", "Models", "Datasets", "Shards", "Trainer", "Filter", "Synth", "Pipeline", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: fast),
@@ -55,6 +59,7 @@ let package = Package(
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Trainer", "Engine"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Models", "Datasets", "Engine"]),
+        .testTarget(name: "FilterTests", dependencies: ["Filter", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
         .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Engine"]),
     ],

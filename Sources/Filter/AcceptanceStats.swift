@@ -1,5 +1,5 @@
 /// What the filter did with one class's candidates (in one shard, or summed over a build).
-/// generated = accepted + surplus + wrongClass + lowConfidence; surplus passed the filter after
+/// generated = accepted + surplus + wrongClass + lowConfidence + nearCopy; surplus passed the filter after
 /// enough samples had been kept (the rest of a batch).
 public struct AcceptanceStats: Equatable, Sendable {
     public static let histogramBins = 20
@@ -9,6 +9,8 @@ public struct AcceptanceStats: Equatable, Sendable {
     public var surplus = 0
     public var wrongClass = 0
     public var lowConfidence = 0
+    /// Passed the confidence filter but was a near-copy of a real image (--reject-near-copies).
+    public var nearCopy = 0
     /// Accepted samples' confidence in `histogramBins` equal bins over [0, 1] (1.0 in the last).
     public var histogram = [Int](repeating: 0, count: AcceptanceStats.histogramBins)
 
@@ -29,6 +31,12 @@ public struct AcceptanceStats: Equatable, Sendable {
         }
     }
 
+    /// A candidate that passed the confidence filter (or had none) but copies a real image.
+    public mutating func recordNearCopy() {
+        generated += 1
+        nearCopy += 1
+    }
+
     /// A candidate taken without a filter (--no-filter).
     public mutating func recordUnfiltered(kept: Bool) {
         generated += 1
@@ -41,7 +49,7 @@ public struct AcceptanceStats: Equatable, Sendable {
     public static func + (a: AcceptanceStats, b: AcceptanceStats) -> AcceptanceStats {
         var r = a
         r.generated += b.generated; r.accepted += b.accepted; r.surplus += b.surplus
-        r.wrongClass += b.wrongClass; r.lowConfidence += b.lowConfidence
+        r.wrongClass += b.wrongClass; r.lowConfidence += b.lowConfidence; r.nearCopy += b.nearCopy
         for i in r.histogram.indices { r.histogram[i] += b.histogram[i] }
         return r
     }

@@ -1,4 +1,5 @@
 import Engine
+import Filter
 import Foundation
 import Shards
 
@@ -22,6 +23,12 @@ public struct BuildOptions: Sendable {
     public var generators: [String] = []
     public var inputGenerator: String?
     public var sourceOptions: [String: String] = [:]
+    /// Drop candidates that are near-copies of `nearCopyReal` (Filter's NearCopyRule).
+    public var rejectNearCopies = false
+    public var nearCopyReal = "fashion-mnist:train"
+    public var nearCopyPixelRMS = NearCopyRule.defaultPixelRMS
+    /// Also reject by the cosine of the first filter model's penultimate features.
+    public var nearCopyCosine: Double?
     public var workers: Int?
     public var worker: Int?
     public var resume = false

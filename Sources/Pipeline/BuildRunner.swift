@@ -39,8 +39,10 @@ public final class BuildRunner {
     public let options: BuildOptions
     public let source: SampleSource
     public let filter: ConfidenceFilter?
+    /// --reject-near-copies: the real images and the rule candidates are checked against.
+    public let nearCopies: (index: NearCopyIndex, rule: NearCopyRule)?
     public let plan: BuildPlan
-    public let record: BuildRecord
+    public private(set) var record: BuildRecord
     public let part: PartInfo?
     public let name: String
     private let buildID: String
@@ -82,7 +84,10 @@ public final class BuildRunner {
             if path == options.inputGenerator { return "input-generator" }
             return "source"
         }
-        for path in source.modelFiles { models.append(ModelRecord(role: role(path), path: path, sha256: try FileDigest.sha256(ofFile: path))) }
+        for path in source.modelFiles {
+            let digest = try FileDigest.read(path).digest
+            models.append(ModelRecord(role: role(path), path: path, sha256: digest.sha256, bytes: digest.size))
+        }
         var filterPaths: [String] = []
         if options.noFilter {
             filter = nil
@@ -100,14 +105,35 @@ public final class BuildRunner {
                 guard c.card.inputShape == shape else {
                     throw SynthError.file(path, "expects \(c.card.inputShape) images, the source makes \(shape)")
                 }
-                let sha = try FileDigest.sha256(ofFile: path)
+                let digest = try FileDigest.read(path).digest
+                let sha = digest.sha256
                 if let inverted = models.first(where: { $0.role == "classifier" }), inverted.sha256 == sha {
                     throw SynthError.file(path, "is the classifier the source inverts; the filter must be another model (see --filter)")
                 }
                 classifiers.append(c)
-                models.append(ModelRecord(role: "filter", path: path, sha256: sha))
+                models.append(ModelRecord(role: "filter", path: path, sha256: sha, bytes: digest.size))
             }
             filter = try ConfidenceFilter(classifiers: classifiers, names: filterPaths, threshold: Float(options.threshold))
+        }
+
+        if options.rejectNearCopies {
+            let rule = NearCopyRule(pixelRMS: options.nearCopyPixelRMS, cosine: options.nearCopyCosine)
+            try rule.validate()
+            let real = try Dataset.load(spec: options.nearCopyReal)
+            guard [real.channels, real.height, real.width] == shape else {
+                throw SynthError("--near-copy-real \(options.nearCopyReal) holds \([real.channels, real.height, real.width]) images, the source makes \(shape)")
+            }
+            var featureModel: Classifier?
+            if rule.cosine != nil {
+                guard let first = filter?.classifiers.first else {
+                    throw SynthError("--near-copy-cosine compares the features of the filter model: it needs a filter (not --no-filter)")
+                }
+                featureModel = first
+            }
+            nearCopies = (try NearCopyIndex(real: real, featureModel: featureModel), rule)
+        } else {
+            guard options.nearCopyCosine == nil else { throw SynthError("--near-copy-cosine needs --reject-near-copies") }
+            nearCopies = nil
         }
 
         let maxAttempts = options.maxAttempts ?? 20 * options.perClass
@@ -119,6 +145,9 @@ public final class BuildRunner {
                              maxAttempts: maxAttempts, classifier: options.classifier, filters: filterPaths,
                              reconstructor: options.reconstructor, generators: options.generators,
                              inputGenerator: options.inputGenerator, models: models)
+        if let (_, rule) = nearCopies {
+            record.rejectNearCopies = NearCopySettings(real: options.nearCopyReal, pixelRMS: rule.pixelRMS, cosine: rule.cosine)
+        }
         buildID = record.id
     }
 
@@ -277,6 +306,7 @@ public final class BuildRunner {
             var cs = ClassStats(classIndex: c, name: source.classNames[c], bins: AcceptanceStats.histogramBins)
             cs.generated = st.generated; cs.accepted = st.accepted; cs.surplus = st.surplus
             cs.rejectedWrongClass = st.wrongClass; cs.rejectedLowConfidence = st.lowConfidence
+            if nearCopies != nil { cs.rejectedNearCopy = st.nearCopy }
             cs.confidenceHistogram = st.histogram
             stats.append(cs)
             for (k, a) in accepted.enumerated() { samples.append((indices[k], c, a)) }
@@ -331,11 +361,28 @@ public final class BuildRunner {
             let pixels = try Quantize.pixels(images)
             let probs = try filter.map { f in try pixels.withUnsafeBufferPointer { try f.probabilities($0, count: size) } }
             let k = source.classNames.count
+            func passes(_ slot: Int) -> Bool {
+                guard let filter, let probs else { return true }
+                if case .accepted = filter.judge(probs[(slot * k)..<((slot + 1) * k)], label: c) { return true }
+                return false
+            }
+            // Near-copies among the candidates the confidence filter lets through.
+            var copies = [Bool](repeating: false, count: size)
+            if let (index, rule) = nearCopies {
+                let passing = (0..<size).filter(passes)
+                var batch: [UInt8] = []
+                batch.reserveCapacity(passing.count * imageBytes)
+                for slot in passing { batch += pixels[(slot * imageBytes)..<((slot + 1) * imageBytes)] }
+                let matches = try batch.withUnsafeBufferPointer { try index.match($0, count: passing.count) }
+                for (j, slot) in passing.enumerated() where rule.isNearCopy(matches[j]) { copies[slot] = true }
+            }
             for slot in 0..<size {
                 let want = accepted.count < needed
                 var take = false
                 var vector: [Float]?
-                if let filter, let probs {
+                if copies[slot] {
+                    stats.recordNearCopy()
+                } else if let filter, let probs {
                     let row = probs[(slot * k)..<((slot + 1) * k)]
                     let verdict = filter.judge(row, label: c)
                     if case .accepted = verdict { take = want; vector = Array(row) }

@@ -25,8 +25,13 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var filter: FilterReport?
     /// Set only in a worker's part manifest.
     public var part: PartInfo?
+    /// Sections added after the build by other commands ("audit" by `synth audit`, "evaluations"
+    /// by `synth cas` and `synth compress`), kept as JSON so every reader and rewriter of the
+    /// manifest preserves them; their owners read and write them through `section`/`setSection`.
+    /// None is covered by a shard hash, so they never affect `verify`.
+    public var sections: [String: JSONValue] = [:]
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case kind = "__kind__", widsVersion = "wids_version", name, format, members
         case numSamples = "num_samples", classes, imageShape = "image_shape", shardlist, build, filter, part
     }
@@ -41,6 +46,53 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.build = build
         self.filter = filter
         self.part = part
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(String.self, forKey: .kind)
+        widsVersion = try c.decode(Int.self, forKey: .widsVersion)
+        name = try c.decode(String.self, forKey: .name)
+        format = try c.decode(String.self, forKey: .format)
+        members = try c.decode([String].self, forKey: .members)
+        numSamples = try c.decode(Int.self, forKey: .numSamples)
+        classes = try c.decode([String].self, forKey: .classes)
+        imageShape = try c.decode([Int].self, forKey: .imageShape)
+        shardlist = try c.decode([ShardEntry].self, forKey: .shardlist)
+        build = try c.decode(BuildRecord.self, forKey: .build)
+        filter = try c.decodeIfPresent(FilterReport.self, forKey: .filter)
+        part = try c.decodeIfPresent(PartInfo.self, forKey: .part)
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        for key in all.allKeys where !known.contains(key.stringValue) {
+            sections[key.stringValue] = try all.decode(JSONValue.self, forKey: key)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind); try c.encode(widsVersion, forKey: .widsVersion)
+        try c.encode(name, forKey: .name); try c.encode(format, forKey: .format); try c.encode(members, forKey: .members)
+        try c.encode(numSamples, forKey: .numSamples); try c.encode(classes, forKey: .classes)
+        try c.encode(imageShape, forKey: .imageShape); try c.encode(shardlist, forKey: .shardlist)
+        try c.encode(build, forKey: .build)
+        try c.encodeIfPresent(filter, forKey: .filter); try c.encodeIfPresent(part, forKey: .part)
+        var all = encoder.container(keyedBy: AnyKey.self)
+        for (key, value) in sections { try all.encode(value, forKey: AnyKey(key)) }
+    }
+
+    /// A section added after the build, decoded as `type` (nil when absent).
+    public func section<T: Decodable>(_ key: String, as type: T.Type) throws -> T? {
+        guard let value = sections[key] else { return nil }
+        do { return try value.decode(T.self) } catch {
+            throw SynthError("manifest.json of \(name): section '\(key)' is not what this version of synth writes")
+        }
+    }
+
+    /// Sets (or, with nil, removes) a section. The core keys are not sections.
+    public mutating func setSection<T: Encodable>(_ key: String, _ value: T?) {
+        precondition(!CodingKeys.allCases.contains { $0.stringValue == key }, "'\(key)' is a core manifest key")
+        sections[key] = value.map { JSONValue(encoding: $0) }
     }
 
     /// Pretty, key-sorted JSON with a final newline.
@@ -134,12 +186,14 @@ public struct BuildRecord: Codable, Equatable, Sendable {
     public var data: String?
     /// Every model file read, with its role and SHA-256.
     public var models: [ModelRecord]
+    /// `--reject-near-copies`: candidates this close to a real image were dropped.
+    public var rejectNearCopies: NearCopySettings?
 
     enum CodingKeys: String, CodingKey {
         case command, tool, source, sourceOptions = "source_options", sourceSettings = "source_settings", seed
         case classes, perClass = "per_class", plannedSamples = "planned_samples", shardSize = "shard_size"
         case threshold, maxAttempts = "max_attempts", classifier, filters, reconstructor, generators
-        case inputGenerator = "input_generator", data, models
+        case inputGenerator = "input_generator", data, models, rejectNearCopies = "reject_near_copies"
     }
 
     public init(command: String, tool: String, source: String, sourceOptions: [String: String] = [:],
@@ -153,6 +207,7 @@ public struct BuildRecord: Codable, Equatable, Sendable {
         self.maxAttempts = maxAttempts; self.classifier = classifier; self.filters = filters
         self.reconstructor = reconstructor; self.generators = generators; self.inputGenerator = inputGenerator
         self.data = data; self.models = models
+        self.rejectNearCopies = nil
     }
 
     /// SHA-256 of the record's canonical JSON: shards, resume records and part manifests of one
@@ -166,14 +221,32 @@ public struct BuildRecord: Codable, Equatable, Sendable {
     public var shardCount: Int { (plannedSamples + shardSize - 1) / shardSize }
 }
 
+/// The near-copy rule a build applied (see Filter's NearCopyRule): a candidate whose nearest
+/// image of `real` is closer than `pixelRMS` (RMS of [0, 1] pixels), or whose penultimate
+/// features (of the first filter model) have a cosine above `cosine` with some real image's, is
+/// rejected.
+public struct NearCopySettings: Codable, Equatable, Sendable {
+    public var real: String
+    public var pixelRMS: Double
+    public var cosine: Double?
+
+    enum CodingKeys: String, CodingKey { case real, pixelRMS = "pixel_rms_below", cosine = "cosine_above" }
+
+    public init(real: String, pixelRMS: Double, cosine: Double?) {
+        self.real = real; self.pixelRMS = pixelRMS; self.cosine = cosine
+    }
+}
+
 public struct ModelRecord: Codable, Equatable, Sendable {
     /// "classifier", "filter", "reconstructor", "generator", "input-generator" or "source".
     public var role: String
     public var path: String
     public var sha256: String
+    /// The file's size: what a receiver must hold to regenerate the data (compression accounting).
+    public var bytes: Int?
 
-    public init(role: String, path: String, sha256: String) {
-        self.role = role; self.path = path; self.sha256 = sha256
+    public init(role: String, path: String, sha256: String, bytes: Int? = nil) {
+        self.role = role; self.path = path; self.sha256 = sha256; self.bytes = bytes
     }
 }
 
@@ -196,7 +269,8 @@ public struct FilterReport: Codable, Equatable, Sendable {
     }
 }
 
-/// Counts of one class. generated = accepted + surplus + rejected_wrong_class + rejected_low_confidence;
+/// Counts of one class. generated = accepted + surplus + rejected_wrong_class + rejected_low_confidence
+/// (+ rejected_near_copy with --reject-near-copies);
 /// surplus passed the filter after the class's share of a shard was full (the rest of a batch).
 public struct ClassStats: Codable, Equatable, Sendable {
     public var classIndex: Int
@@ -206,12 +280,19 @@ public struct ClassStats: Codable, Equatable, Sendable {
     public var surplus: Int
     public var rejectedWrongClass: Int
     public var rejectedLowConfidence: Int
+    /// Passed the confidence filter but was a near-copy of a real image (only with --reject-near-copies).
+    public var rejectedNearCopy: Int?
     public var confidenceHistogram: [Int]
 
     enum CodingKeys: String, CodingKey {
         case classIndex = "class", name, generated, accepted, surplus
         case rejectedWrongClass = "rejected_wrong_class", rejectedLowConfidence = "rejected_low_confidence"
-        case confidenceHistogram = "confidence_histogram"
+        case rejectedNearCopy = "rejected_near_copy", confidenceHistogram = "confidence_histogram"
+    }
+
+    /// Every candidate is in exactly one of the counts.
+    public var countsAddUp: Bool {
+        generated == accepted + surplus + rejectedWrongClass + rejectedLowConfidence + (rejectedNearCopy ?? 0)
     }
 
     public init(classIndex: Int, name: String, bins: Int) {
@@ -224,6 +305,7 @@ public struct ClassStats: Codable, Equatable, Sendable {
     public mutating func add(_ other: ClassStats) {
         generated += other.generated; accepted += other.accepted; surplus += other.surplus
         rejectedWrongClass += other.rejectedWrongClass; rejectedLowConfidence += other.rejectedLowConfidence
+        if let n = other.rejectedNearCopy { rejectedNearCopy = (rejectedNearCopy ?? 0) + n }
         for i in confidenceHistogram.indices where i < other.confidenceHistogram.count {
             confidenceHistogram[i] += other.confidenceHistogram[i]
         }
@@ -278,7 +360,11 @@ extension Manifest {
     public static func assemble(name: String, classes: [String], imageShape: [Int], build: BuildRecord,
                                 entries: [ShardEntry], stats parts: [[ClassStats]], histogramBins: Int,
                                 part: PartInfo? = nil) -> Manifest {
-        var stats = build.classes.map { ClassStats(classIndex: $0, name: classes[$0], bins: histogramBins) }
+        var stats = build.classes.map { c -> ClassStats in
+            var st = ClassStats(classIndex: c, name: classes[c], bins: histogramBins)
+            if build.rejectNearCopies != nil { st.rejectedNearCopy = 0 }
+            return st
+        }
         for p in parts {
             for (k, s) in p.enumerated() where k < stats.count { stats[k].add(s) }
         }

@@ -118,7 +118,7 @@ public enum ShardVerifier {
                 guard st.classIndex == b.classes[k], st.accepted == perClass[st.classIndex] else {
                     throw bad("filter says class \(st.classIndex) has \(st.accepted) accepted samples, the shards hold \(perClass[min(max(st.classIndex, 0), perClass.count - 1)])")
                 }
-                guard st.generated == st.accepted + st.surplus + st.rejectedWrongClass + st.rejectedLowConfidence else {
+                guard st.countsAddUp, (st.rejectedNearCopy != nil) == (b.rejectNearCopies != nil) else {
                     throw bad("filter counts of class \(st.classIndex) do not add up")
                 }
             }

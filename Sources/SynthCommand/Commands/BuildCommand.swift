@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Filter
 import Foundation
 import Pipeline
 
@@ -40,6 +41,10 @@ struct BuildCommand: ParsableCommand {
     @Option(parsing: .singleValue, help: "Generator checkpoint (repeat to sample from several).") var generator: [String] = []
     @Option(help: "Input generator of a latent-conditioned GAN.") var inputGenerator: String?
     @Option(parsing: .singleValue, help: "Source setting KEY=VALUE (repeatable).") var sourceOption: [String] = []
+    @Flag(help: "Reject candidates that are near-copies of a real image (see synth audit; counted per class in the manifest).") var rejectNearCopies = false
+    @Option(help: "The real images --reject-near-copies compares with.") var nearCopyReal = "fashion-mnist:train"
+    @Option(help: "Near-copy if the RMS pixel difference ([0, 1] pixels) to the nearest real image is below this.") var nearCopyThreshold = NearCopyRule.defaultPixelRMS
+    @Option(help: "Also near-copy if the cosine of the filter model's penultimate features to a real image is above this.") var nearCopyCosine: Double?
     @Option(help: "Split the build over W workers (each writes its shards and a part manifest; then synth merge).") var workers: Int?
     @Option(help: "This worker's index in 0..<W (default: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID).") var worker: Int?
     @Flag(help: "Continue an interrupted build in --out: keep its complete shards, redo the rest.") var resume = false
@@ -51,6 +56,8 @@ struct BuildCommand: ParsableCommand {
         o.shardSize = shardSize; o.seed = seed; o.classifier = classifier; o.filters = filter; o.noFilter = noFilter
         o.reconstructor = reconstructor; o.generators = generator; o.inputGenerator = inputGenerator
         o.workers = workers; o.worker = worker; o.resume = resume
+        o.rejectNearCopies = rejectNearCopies; o.nearCopyReal = nearCopyReal; o.nearCopyPixelRMS = nearCopyThreshold
+        o.nearCopyCosine = nearCopyCosine
         for item in sourceOption {
             guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
                 throw SynthError("--source-option '\(item)': expected KEY=VALUE")

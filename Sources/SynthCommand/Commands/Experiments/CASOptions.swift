@@ -1,0 +1,57 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Models
+import Shards
+import Trainer
+
+/// The training flags every CAS-style measurement shares (cas, compress), so a synthetic set and
+/// the real subsets it is compared with are trained the same way.
+struct CASOptions: ParsableArguments {
+    @Option(help: "Architecture: \(Architectures.classifiers.joined(separator: ", ")).") var arch = "ref-cnn"
+    @Option(help: "Optimisation steps (default \(CASSettings.defaultSteps), the design's yardstick).") var steps: Int?
+    @Option(help: "Passes over the training data instead of --steps.") var epochs: Int?
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(help: "Learning-rate schedule: cosine (decay to zero over the run, as synth train) or constant.") var schedule = "cosine"
+    @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
+
+    func validate() throws {
+        if epochs != nil && steps != nil { throw ValidationError("give --epochs or --steps, not both") }
+        if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let s = steps, s < 1 { throw ValidationError("--steps must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if schedule != "cosine" && schedule != "constant" { throw ValidationError("--schedule must be cosine or constant") }
+        if !Architectures.classifiers.contains(arch) {
+            throw ValidationError("unknown architecture '\(arch)' (known: \(Architectures.classifiers.joined(separator: ", ")))")
+        }
+    }
+
+    func settings(soft: Bool = false) -> CASSettings {
+        CASSettings(arch: arch, length: epochs.map { .epochs($0) } ?? .steps(steps ?? CASSettings.defaultSteps), batchSize: batch,
+                    learningRate: lr, cosine: schedule == "cosine", seed: seed, soft: soft)
+    }
+}
+
+/// A data spec that names a dataset synth wrote (shards:DIR with a manifest.json, any @N):
+/// its directory, whose manifest can take evaluations and a report.
+enum SynthDatasetDir {
+    static func of(_ spec: DataSpec) -> String? {
+        guard case .shards(let dir) = spec.base, ShardFiles.exists(ShardFiles.join(dir, ShardFiles.manifest)) else { return nil }
+        return dir
+    }
+
+    /// `DIR` or `shards:DIR[@N]` as a spec: a bare existing directory is read as shards.
+    static func spec(_ text: String) throws -> DataSpec {
+        if ShardFiles.isDirectory(text) { return .shards(dir: text) }
+        return try DataSpec(parsing: text)
+    }
+}
+
+/// Progress of a training run on one line (terminal) or one line per epoch (pipes, --verbose).
+func trainingLine(_ label: String, _ p: TrainingProgress) -> String {
+    String(format: "%@  step %d/%d  loss %.4f  %.0f samples/s  ETA %@", label, p.step, p.totalSteps, p.loss,
+           p.samplesPerSecond, ProgressLine.duration(p.etaSeconds))
+}

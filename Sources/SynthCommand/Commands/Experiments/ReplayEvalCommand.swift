@@ -1,0 +1,91 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Shards
+import Trainer
+
+struct ReplayEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay-eval",
+        abstract: "Class-incremental learning: how much old-class accuracy replay from a synthetic dataset keeps.",
+        discussion: """
+        ref-cnn (a head over all classes) learns task A (--old classes of --data) for --steps-a,
+        then task B (--new classes) for --steps-b with a fresh Adam, three ways: with no replay,
+        with a synthetic dataset of the old classes mixed into B (--synthetic DIR, e.g. a build
+        with --classes 0,1,2,3,4), and with a real buffer of the same size drawn from task A.
+        Reported: accuracy on the old classes' test images after B, and the recovered fraction
+        (synthetic - none) / (real - none).
+
+        Examples:
+          synth replay-eval --synthetic data/gan-old
+          synth replay-eval --synthetic data/gan-old --synthetic data/cag-old --json --out runs/replay.json
+          synth replay-eval --buffer 5000              (no synthetic: no replay vs a real buffer)
+        """
+    )
+
+    @Option(parsing: .singleValue, help: "A synthetic dataset of the old classes (repeatable).") var synthetic: [String] = []
+    @Option(parsing: .singleValue, help: "Also a real buffer of this many task-A samples (repeatable).") var buffer: [Int] = []
+    @Option(help: "Training data of both tasks.") var data = "fashion-mnist:train"
+    @Option(help: "Test data.") var test = "fashion-mnist:test"
+    @Option(help: "Task A's classes.") var old = "0,1,2,3,4"
+    @Option(help: "Task B's classes.") var new = "5,6,7,8,9"
+    @Option(help: "Optimisation steps on task A.") var stepsA = 1000
+    @Option(help: "Optimisation steps on task B.") var stepsB = 1000
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(help: "Learning-rate schedule of each task: cosine or constant.") var schedule = "cosine"
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Write the result as JSON here.") var out: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+    @Flag(help: "Report progress in pipes too.") var verbose = false
+
+    func validate() throws {
+        if stepsA < 1 || stepsB < 1 { throw ValidationError("--steps-a and --steps-b must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if schedule != "cosine" && schedule != "constant" { throw ValidationError("--schedule must be cosine or constant") }
+        if synthetic.isEmpty && buffer.isEmpty { throw ValidationError("give --synthetic DIR or --buffer N") }
+    }
+
+    func run() throws {
+        if let out { try OutputPath.checkWritable(out) }
+        func classes(_ text: String, _ flag: String) throws -> [Int] {
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let values = items.compactMap { Int($0) }
+            guard !items.isEmpty, values.count == items.count, values.allSatisfy({ $0 >= 0 }) else {
+                throw ValidationError("\(flag) '\(text)': expected class indices separated by commas")
+            }
+            return values
+        }
+        let settings = ReplaySettings(oldClasses: try classes(old, "--old"), newClasses: try classes(new, "--new"),
+                                      stepsA: stepsA, stepsB: stepsB, batchSize: batch, learningRate: lr,
+                                      cosine: schedule == "cosine", seed: seed)
+        var sets: [(name: String, data: Dataset)] = []
+        for dir in synthetic {
+            guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
+            sets.append((dir, try Dataset.load(.shards(dir: dir))))
+        }
+        let trainData = try Dataset.load(spec: data), testData = try Dataset.load(spec: test)
+        let line = ProgressLine(verbose: verbose)
+        let result = try ReplayExperiment.run(data: trainData, test: testData, settings: settings, synthetic: sets,
+                                              realBuffers: buffer) { stage, p in
+            line.emit(trainingLine("\(stage)", p), final: p.step == p.totalSteps)
+        }
+        if let out { try ShardFiles.writeAtomically(Array(JSONOutput.string(result).utf8) + [10], to: out) }
+        if json {
+            print(JSONOutput.string(result))
+            return
+        }
+        print(String(format: "old classes %@ -> new %@; %@, %d + %d steps of %d; old-class accuracy after task A: %.2f%%",
+                     old, new, settings.arch, stepsA, stepsB, batch, 100 * result.oldAccuracyAfterA))
+        print("| replay during task B | buffer | old-class accuracy | new-class accuracy |")
+        print("| --- | ---: | ---: | ---: |")
+        for r in result.rows {
+            print(String(format: "| %@ | %d | %.2f%% | %.2f%% |", r.name, r.buffer, 100 * r.oldAccuracy, 100 * r.newAccuracy))
+        }
+        for (name, f) in result.recovered.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "recovered by %@: %.3f of what an equal real buffer recovers", name, f))
+        }
+    }
+}
