@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Engine", "Models", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]
 )

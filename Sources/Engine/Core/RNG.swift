@@ -45,8 +45,9 @@ public struct RNG: Sendable {
     }
 
     /// Uniform integer in 0..<n without modulo bias worth measuring (n far below 2^32).
+    /// (The parentheses matter: Swift's shifts bind tighter than multiplication.)
     public mutating func int(below n: Int) -> Int {
-        Int((next() >> 32) &* UInt64(n) >> 32)
+        Int(((next() >> 32) &* UInt64(n)) >> 32)
     }
 
     /// Standard normal (Box-Muller; the second value of each pair is kept for the next call).
