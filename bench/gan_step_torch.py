@@ -6,7 +6,7 @@ import sys, os, time, torch, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, '/work/shared/reference')
 from resgan import Generator, Discriminator
-torch.set_num_threads(2); torch.manual_seed(0)
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2"))); torch.manual_seed(0)
 
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 B = int(sys.argv[2]) if len(sys.argv) > 2 else 64
@@ -53,4 +53,4 @@ for t in range(warm): step(t)
 t0 = time.time()
 for t in range(warm, warm + steps): step(t)
 dt = time.time() - t0
-print(f"torch {torch.__version__}: {dt / steps * 1000:.1f} ms/step ({steps} steps after {warm} warm-up, batch {B}, {block}, width {width}, 2 threads)")
+print(f"torch {torch.__version__}: {dt / steps * 1000:.1f} ms/step ({steps} steps after {warm} warm-up, batch {B}, {block}, width {width}, {torch.get_num_threads()} threads)")
