@@ -1,6 +1,6 @@
 """PyTorch twin of one `synth train-gan` step, for side-by-side timing (same G/D, batch, losses,
 optimisers and EMA; Debian's python3-torch on the CPU, 2 threads).
-Usage: gan_step_torch.py [steps=60] [batch=64] [block=concat] [width=32]
+Usage: gan_step_torch.py [steps=60] [batch=64] [block=concat] [width=24]
 Prints ms per step over the steps after 10 warm-up steps."""
 import sys, os, time, torch, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -11,7 +11,7 @@ torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2"))); torch.manual
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 B = int(sys.argv[2]) if len(sys.argv) > 2 else 64
 block = sys.argv[3] if len(sys.argv) > 3 else 'concat'
-width = int(sys.argv[4]) if len(sys.argv) > 4 else 32
+width = int(sys.argv[4]) if len(sys.argv) > 4 else 24
 warm = 10
 
 try:

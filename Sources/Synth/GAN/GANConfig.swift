@@ -24,7 +24,7 @@ public struct GANConfig: Equatable, Sendable {
     public var discriminatorWidth: Int
 
     public init(channels: Int, height: Int, width: Int, classNames: [String], conditional: Bool = true,
-                block: Block = .concat, zDim: Int = 128, generatorWidth: Int = 32, discriminatorWidth: Int = 32) {
+                block: Block = .concat, zDim: Int = 128, generatorWidth: Int = 24, discriminatorWidth: Int = 24) {
         self.channels = channels; self.height = height; self.width = width
         self.classNames = classNames; self.conditional = conditional; self.block = block
         self.zDim = zDim; self.generatorWidth = generatorWidth; self.discriminatorWidth = discriminatorWidth

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// Samples of one or several class-conditional generators (seed 003 §III-C: several GANs trained
 /// from different seeds cover more of the data distribution than one).
@@ -17,6 +18,17 @@ public final class GANSource: SampleSource {
         guard !generatorPaths.isEmpty else { throw SynthError("--source gan needs at least one --generator") }
         let gs = try generatorPaths.map { try GANFile.loadGenerator($0) }
         try self.init(generators: gs, files: generatorPaths)
+    }
+
+    /// The generators `synth build --source gan` uses when none are given: the four concat GANs
+    /// scripts/make-gan-models ships (seed 003's multiple-GAN sampling).
+    public static func defaultGeneratorFiles(modelsDirectory: String) -> [String] {
+        (1...4).map { (modelsDirectory as NSString).appendingPathComponent("gan-concat-s\($0).safetensors") }
+    }
+
+    /// `--generator` files as given, or the defaults from `modelsDirectory`.
+    public convenience init(generatorPaths: [String], modelsDirectory: String) throws {
+        try self.init(generatorPaths: generatorPaths.isEmpty ? GANSource.defaultGeneratorFiles(modelsDirectory: modelsDirectory) : generatorPaths)
     }
 
     public init(generators: [ResGANGenerator], files: [String]) throws {

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// Seed 002's source: a frozen unconditional generator steered by an input generator that maps a
 /// class to the mean and spread of the generator's latent. Sample i of a call uses the noise
@@ -21,6 +22,17 @@ public final class LatentGANSource: SampleSource {
             throw SynthError.file(inputGeneratorPath, "was trained for \(shape) images, \(generatorPath) makes \(g.config.imageShape)")
         }
         self.init(generator: g, inputGenerator: ig, files: [generatorPath, inputGeneratorPath])
+    }
+
+    /// `--generator` (one) and `--input-generator` as given, or the defaults from `modelsDirectory`
+    /// (gan-uncond-s1.safetensors and gan-uncond-s1-input.safetensors, from scripts/make-gan-models).
+    public convenience init(generatorPaths: [String], inputGeneratorPath: String?, modelsDirectory: String) throws {
+        guard generatorPaths.count <= 1 else {
+            throw SynthError("--source gan-latent takes one --generator (an unconditional GAN), got \(generatorPaths.count)")
+        }
+        let dir = modelsDirectory as NSString
+        try self.init(generatorPath: generatorPaths.first ?? dir.appendingPathComponent("gan-uncond-s1.safetensors"),
+                      inputGeneratorPath: inputGeneratorPath ?? dir.appendingPathComponent("gan-uncond-s1-input.safetensors"))
     }
 
     public init(generator: ResGANGenerator, inputGenerator: InputGenerator, files: [String]) {

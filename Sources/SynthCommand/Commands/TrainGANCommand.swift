@@ -24,10 +24,10 @@ struct TrainGANCommand: ParsableCommand {
     @Option(help: "Residual block: add (y = F(x) + x) or concat (y = conv1x1(concat(F(x), x))).") var block: String?
     @Flag(help: "An unconditional GAN (plain batch norm, no projection): for synth condition.") var unconditional = false
     @Option(help: "Random seed (initialisation, data order, latents).") var seed: UInt64?
-    @Option(help: "Total generator steps (default 6000).") var steps: Int?
+    @Option(help: "Total generator steps (default 4000).") var steps: Int?
     @Option(help: "Batch size (default 64).") var batch: Int?
-    @Option(help: "Generator base width w: 4w, 2w, w channels (default 32).") var width: Int?
-    @Option(help: "Discriminator base width: w, 2w, 2w channels (default 32).") var dWidth: Int?
+    @Option(help: "Generator base width w: 4w, 2w, w channels (default 24).") var width: Int?
+    @Option(help: "Discriminator base width: w, 2w, 2w channels (default 24).") var dWidth: Int?
     @Option(help: "Latent size (default 128).") var zDim: Int?
     @Option(help: "Generator learning rate (default 2e-4).") var lrG: Float?
     @Option(help: "Discriminator learning rate (default 2e-4).") var lrD: Float?
@@ -77,7 +77,7 @@ struct TrainGANCommand: ParsableCommand {
             let gan = GANConfig(channels: dataset.channels, height: dataset.height, width: dataset.width,
                                 classNames: dataset.classNames, conditional: !unconditional,
                                 block: GANConfig.Block(rawValue: block ?? "concat")!, zDim: zDim ?? 128,
-                                generatorWidth: width ?? 32, discriminatorWidth: dWidth ?? 32)
+                                generatorWidth: width ?? 24, discriminatorWidth: dWidth ?? 24)
             var t = GANTrainingConfig(seed: seed ?? 0)
             if let steps { t.steps = steps }
             if let batch { t.batchSize = batch }
