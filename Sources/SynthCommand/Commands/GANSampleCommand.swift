@@ -72,8 +72,9 @@ struct GANSampleCommand: ParsableCommand {
                 }
             }
             totalTried += tried
-            report.append(String(format: "  %2d %-12@ tried %6d  wrong class %6d  low confidence %6d  acceptance %.3f",
-                                 label, source.classNames[label], tried, wrong, low, Double(tried - wrong - low) / Double(tried)))
+            let padded = source.classNames[label].padding(toLength: max(12, source.classNames[label].count), withPad: " ", startingAt: 0)
+            report.append(String(format: "  %2d %@ tried %6d  wrong class %6d  low confidence %6d  acceptance %.3f",
+                                 label, padded, tried, wrong, low, Double(tried - wrong - low) / Double(tried)))
         }
         print("wrote \(perClass * source.classNames.count) samples to \(out) (\(totalTried) candidates)")
         report.forEach { print($0) }
