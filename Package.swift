@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "FilterTests", dependencies: ["Filter", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
         .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Engine"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Engine", "Models", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]
 )

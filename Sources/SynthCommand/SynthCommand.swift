@@ -16,7 +16,9 @@ struct Synth: ParsableCommand {
         version: SynthVersion.string,
         subcommands: [TrainCommand.self, EvalCommand.self, BuildCommand.self, MergeCommand.self, VerifyCommand.self,
                       PackCommand.self, PreviewCommand.self, CasCommand.self, CompressCommand.self,
-                      ReplayEvalCommand.self, AuditCommand.self, ReportCommand.self, BenchCommand.self]
+                      ReplayEvalCommand.self, AuditCommand.self, ReportCommand.self,
+                      TrainGANCommand.self, ConditionCommand.self, FrechetCommand.self, GANSampleCommand.self,
+                      BenchCommand.self]
     )
 
     /// Runs the command line with synth's exit-code contract: every failure is one line on stderr;

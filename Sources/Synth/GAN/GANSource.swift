@@ -1,0 +1,91 @@
+import Engine
+import Foundation
+
+/// Samples of one or several class-conditional generators (seed 003 §III-C: several GANs trained
+/// from different seeds cover more of the data distribution than one).
+///
+/// Sample i of a call draws its generator and its latent z ~ N(0, I) from a stream derived from
+/// (seed, i) alone, so a call's images do not depend on how the pipeline batches its requests
+/// beyond (label, count, seed), and samples spread evenly over the generators in expectation.
+/// Generators run in evaluation mode (standing batch-norm statistics): each image depends only on
+/// its own z and label.
+public final class GANSource: SampleSource {
+    public let generators: [ResGANGenerator]
+    public let modelFiles: [String]
+
+    /// Loads every generator; they must all be conditional and agree on classes and image shape.
+    public convenience init(generatorPaths: [String]) throws {
+        guard !generatorPaths.isEmpty else { throw SynthError("--source gan needs at least one --generator") }
+        let gs = try generatorPaths.map { try GANFile.loadGenerator($0) }
+        try self.init(generators: gs, files: generatorPaths)
+    }
+
+    /// The generators `synth build --source gan` uses when none are given: the four concat GANs
+    /// scripts/make-gan-models ships (seed 003's multiple-GAN sampling).
+    public static func defaultGeneratorFiles(modelsDirectory: String) -> [String] {
+        (1...4).map { (modelsDirectory as NSString).appendingPathComponent("gan-concat-s\($0).safetensors") }
+    }
+
+    /// `--generator` files as given, or the defaults from `modelsDirectory`.
+    public convenience init(generatorPaths: [String], modelsDirectory: String) throws {
+        try self.init(generatorPaths: generatorPaths.isEmpty ? GANSource.defaultGeneratorFiles(modelsDirectory: modelsDirectory) : generatorPaths)
+    }
+
+    public init(generators: [ResGANGenerator], files: [String]) throws {
+        precondition(generators.count == files.count && !generators.isEmpty, "GANSource: one file name per generator")
+        let first = generators[0].config
+        for (g, file) in zip(generators, files) {
+            guard g.config.conditional else {
+                throw SynthError.file(file, "is an unconditional generator: use --source gan-latent with an --input-generator")
+            }
+            guard g.config.imageShape == first.imageShape else {
+                throw SynthError.file(file, "makes \(g.config.imageShape) images but \(files[0]) makes \(first.imageShape)")
+            }
+            guard g.config.classNames == first.classNames else {
+                throw SynthError.file(file, "has other classes than \(files[0])")
+            }
+        }
+        self.generators = generators
+        self.modelFiles = files
+    }
+
+    public var sourceName: String { "gan" }
+    public var classNames: [String] { generators[0].config.classNames }
+    public var imageShape: [Int] { generators[0].config.imageShape }
+    public var preferredBatch: Int { 100 }
+    public var settings: [String: String] {
+        ["generators": String(generators.count),
+         "blocks": generators.map(\.config.block.rawValue).joined(separator: ","),
+         "z_dim": generators.map { String($0.config.zDim) }.joined(separator: ","),
+         "generator_choice": "per sample, uniform, from (seed, index)"]
+    }
+
+    public func generate(label: Int, count: Int, seed: UInt64) throws -> Tensor {
+        guard label >= 0 && label < classNames.count else {
+            throw SynthError("class \(label) outside the generators' \(classNames.count) classes")
+        }
+        var chosen = [[Int]](repeating: [], count: generators.count)
+        var latents = [[Float]](repeating: [], count: generators.count)
+        for i in 0..<count {
+            var rng = RNG(seed: RNG.derive(seed, UInt64(i)))
+            let k = generators.count == 1 ? 0 : rng.int(below: generators.count)
+            chosen[k].append(i)
+            for _ in 0..<generators[k].config.zDim { latents[k].append(rng.normal()) }
+        }
+        let out = Tensor(uninitialized: [count] + imageShape)
+        let size = imageShape.reduce(1, *)
+        for (k, g) in generators.enumerated() where !chosen[k].isEmpty {
+            let z = Tensor(latents[k], shape: [chosen[k].count, g.config.zDim])
+            let x = Autodiff.withoutGrad { g(z, labels: Array(repeating: label, count: chosen[k].count)) }
+            for (r, i) in chosen[k].enumerated() {
+                toUnitRange(x.ptr + r * size, into: out.ptr + i * size, count: size)
+            }
+        }
+        return out
+    }
+}
+
+/// Generator output in [-1, 1] to pixels in [0, 1] (clamped: tanh stays inside, rounding may not).
+func toUnitRange(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count: Int) {
+    for j in 0..<count { dst[j] = min(max((src[j] + 1) * 0.5, 0), 1) }
+}

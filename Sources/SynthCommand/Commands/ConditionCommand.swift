@@ -1,0 +1,81 @@
+import ArgumentParser
+import Crypto
+import Engine
+import Foundation
+import Models
+import Synth
+
+struct ConditionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "condition",
+        abstract: "Train an input generator that conditions a frozen unconditional GAN through a classifier (seed 002).",
+        discussion: """
+        A small network maps a one-hot class to (mu, sigma) of the generator's latent; it is trained
+        by the cross-entropy of the frozen classifier on G(mu + sigma * eps), with a KL term towards
+        N(0, I) against the variance collapse seed 002 reports. Each epoch reports the conditioning
+        accuracy as judged by C and by an independent --judge classifier.
+        Example:
+          synth condition --generator models/gan-uncond.safetensors --classifier models/ref-cnn.safetensors \\
+                          --judge models/resnet-s.safetensors --out models/gan-uncond-input.safetensors
+        """
+    )
+
+    @Option(help: "Frozen unconditional generator (synth train-gan --unconditional).") var generator: String
+    @Option(help: "Frozen classifier C the input generator is trained through.") var classifier: String
+    @Option(help: "Independent classifier that judges the conditioning accuracy (not C).") var judge: String?
+    @Option(help: "Output input generator (.safetensors).") var out: String
+    @Option(help: "Condition on the first N classes of C (default: all).") var classes: Int?
+    @Option(help: "Epochs (each --steps-per-epoch steps).") var epochs = 10
+    @Option(help: "Steps per epoch.") var stepsPerEpoch = 100
+    @Option(help: "Batch size.") var batch = 64
+    @Option(help: "Learning rate (Adam).") var lr: Float = 1e-3
+    @Option(help: "Weight of the KL term towards N(0, I), per latent dimension.") var kl: Float = 0.5
+    @Option(help: "Hidden width of the input generator.") var hidden = 128
+    @Option(help: "Samples per class in each epoch's evaluation.") var evalPerClass = 100
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Also write a PNG grid of conditioned samples (one row per class).") var preview: String?
+    @Flag(help: "Print the per-epoch reports as JSON.") var json = false
+
+    func run() throws {
+        try OutputPath.checkWritable(out)
+        let models = try ConditionModels(generator: generator, classifier: classifier, judge: judge, classes: classes)
+        if let judge, judge == classifier {
+            FileHandle.standardError.write(Data("warning: --judge is the training classifier; its accuracy is not independent\n".utf8))
+        }
+        let g = models.generator
+        let config = ConditionConfig(epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batch, learningRate: lr,
+                                     klWeight: kl, hidden: hidden, evalPerClass: evalPerClass, seed: seed)
+        let trainer = try InputGeneratorTrainer(generator: g, classifier: models.classifier, judge: models.judge,
+                                                classNames: models.classNames, config: config)
+        let reports = trainer.run { r in
+            guard !json else { return }
+            var s = String(format: "epoch %2d  CE %.4f  KL %.4f  acc(C) %.4f", r.epoch, r.crossEntropy, r.kl, r.accuracyC)
+            if let a = r.accuracyJudge { s += String(format: "  acc(judge) %.4f", a) }
+            s += String(format: "  mean sigma %.3f  |mu| %.2f  (%.0f s)", r.meanSigma, r.meanMuNorm, r.seconds)
+            print(s)
+        }
+        let last = reports.last!
+        var info = ["generator": generator, "generator_sha256": try fileSHA256(generator), "classifier": classifier,
+                    "classifier_sha256": try fileSHA256(classifier), "kl_weight": String(kl), "epochs": String(epochs),
+                    "steps_per_epoch": String(stepsPerEpoch), "batch": String(batch), "lr": String(lr), "seed": String(seed),
+                    "accuracy_classifier": String(format: "%.4f", last.accuracyC), "tool": "synth \(SynthVersion.string)"]
+        if let judge, let a = last.accuracyJudge {
+            info["judge"] = judge
+            info["accuracy_judge"] = String(format: "%.4f", a)
+        }
+        try trainer.inputGenerator.save(to: out, imageShape: g.config.imageShape, info: info)
+        if let preview {
+            try SampleGrid.write(LatentGANSource(generator: g, inputGenerator: trainer.inputGenerator, files: [generator, out]), to: preview)
+        }
+        if json {
+            print(JSONOutput.string(reports))
+        } else {
+            print("saved \(out)")
+        }
+    }
+
+    private func fileSHA256(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { throw SynthError.file(path, "cannot be read") }
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
