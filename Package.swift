@@ -40,7 +40,9 @@ let package = Package(
         // Confidence-threshold filtering, acceptance statistics, near-copy audits.
         .target(name: "Filter", dependencies: ["Engine", "Models", "Datasets"], swiftSettings: fast),
         // Generation sources: CaG, conditional GAN, latent-conditioned GAN.
-        .target(name: "Synth", dependencies: ["Engine", "Models", "Datasets", "Trainer"], swiftSettings: fast),
+        .target(name: "Synth", dependencies: [
+            "Engine", "Models", "Datasets", "Trainer", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: fast),
         // The `synth` command line.
         .executableTarget(name: "SynthCommand", dependencies: [
             "Engine", "Models", "Datasets", "Shards", "Trainer", "Filter", "Synth",
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Engine", "Models", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,7 +13,8 @@ struct Synth: ParsableCommand {
         Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input (one line names the file).
         """,
         version: SynthVersion.string,
-        subcommands: [TrainCommand.self, EvalCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, TrainMAECommand.self, StatsCommand.self, BenchCommand.self,
+                      CaGTrialCommand.self]
     )
 
     /// Runs the command line with synth's exit-code contract: every failure is one line on stderr;
