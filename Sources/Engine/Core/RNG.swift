@@ -44,9 +44,10 @@ public struct RNG: Sendable {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
-    /// Uniform integer in 0..<n without modulo bias worth measuring (n far below 2^32).
+    /// Uniform integer in 0..<n (Lemire's multiply-shift on 32 random bits; n far below 2^32).
+    /// The parentheses matter: Swift ranks `>>` above `&*`.
     public mutating func int(below n: Int) -> Int {
-        Int((next() >> 32) &* UInt64(n) >> 32)
+        Int(((next() >> 32) &* UInt64(n)) >> 32)
     }
 
     /// Standard normal (Box-Muller; the second value of each pair is kept for the next call).
