@@ -57,8 +57,8 @@ enum Fixtures {
     /// Every term of the objective at once, through g and two classifiers (an ensemble), from a
     /// low-resolution sigmoid parameter upsampled and shifted: the analytic gradient w.r.t. x
     /// matches central differences.
-    @Test(arguments: [CaGConfig.BNStatistics.perClass, .running])
-    func compositeObjectiveGradient(bn: CaGConfig.BNStatistics) throws {
+    @Test(arguments: [(CaGConfig.BNStatistics.perClass, CaGConfig.View.reconstruction), (.running, .image), (.perClass, .both)])
+    func compositeObjectiveGradient(bn: CaGConfig.BNStatistics, view: CaGConfig.View) throws {
         let f1 = try Fixtures.classifier(classes: 3, seed: 11), f2 = try Fixtures.classifier(classes: 3, seed: 12)
         var config = CaGConfig()
         config.resolutions = [4, 8]
@@ -67,18 +67,23 @@ enum Fixtures {
         config.lambdaBN = 0.3
         config.bnStatistics = bn
         config.jitter = 1
+        config.lambdaRec = 0.8
+        config.lambdaTarget = 0.6
+        config.view = view
         let sampler = try CaGSampler(classifiers: [CaGClassifier(f1, statistics: Fixtures.statistics(for: f1, seed: 5)),
                                                    CaGClassifier(f2, statistics: Fixtures.statistics(for: f2, seed: 6))],
                                      reconstructor: try Fixtures.reconstructor(), config: config)
         var rng = RNG(seed: 9)
         let labels = [0, 0, 0, 2, 2, 1]
         let mask = PatchMask.random(count: labels.count, height: 8, width: 8, patch: 4, ratio: 0.75, rng: &rng)
+        let targets = sampler.featureTargets(labels: labels, rng: &rng)
         let x = randn([labels.count, 1, 4, 4], seed: 21)
         // Every part contributes (none silently skipped).
-        let (_, parts) = sampler.objective(parameter: x, labels: labels, mask: mask, shift: (1, -1))
+        let (_, parts) = sampler.objective(parameter: x, labels: labels, mask: mask, shift: (1, -1), targets: targets)
         #expect(parts.classification > 0 && parts.diversity != 0 && parts.distribution > 0 && parts.batchNorm > 0)
+        #expect(parts.reconstruction > 0 && parts.target > 0)
         checkGradients([x], eps: 3e-3, rtol: 5e-2, atol: 3e-3) { inputs in
-            sampler.objective(parameter: inputs[0], labels: labels, mask: mask, shift: (1, -1)).0
+            sampler.objective(parameter: inputs[0], labels: labels, mask: mask, shift: (1, -1), targets: targets).0
         }
     }
 
@@ -115,18 +120,51 @@ enum Fixtures {
         #expect(abs(loss.item - expected) < 1e-3)
     }
 
-    @Test func gradientBlurAndProgressiveStagesRun() throws {
+    @Test func gradientBlurNoiseAndProgressiveStagesRun() throws {
         let f = try Fixtures.classifier(classes: 3)
         var config = CaGConfig()
         config.resolutions = [2, 4, 8]
         config.stepsPerStage = [2, 2, 3]
         config.blurSigma = 1
+        config.noise = 0.5
         var steps = 0
         let sampler = try CaGSampler(classifiers: [CaGClassifier(f, statistics: nil)], reconstructor: try Fixtures.reconstructor(), config: config)
         let out = sampler.sample(labels: [0, 1, 2, 2], seed: 3) { _, parts in steps += 1; #expect(parts.total.isFinite) }
         #expect(steps == 7)
         #expect(out.shape == [4, 1, 8, 8])
         #expect(out.array.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+}
+
+@Suite struct CaGSettingsTests {
+    @Test func optionsOverrideDefaults() throws {
+        let c = try CaGConfig(options: ["steps": "10,20,30", "lr": "0.2", "reconstructor": "false", "emit": "reconstruction",
+                                        "view": "both", "bn-loss": "0.5", "progressive": "no", "lambda-target": "2", "noise": "0.1"])
+        #expect(c.stepsPerStage == [10, 20, 30] && c.learningRate == 0.2 && !c.useReconstructor && !c.progressive)
+        #expect(c.output == .x, "without g the reconstruction cannot be emitted")
+        #expect(c.view == .both && c.lambdaBN == 0.5 && c.lambdaTarget == 2 && c.noise == 0.1)
+        #expect(try CaGConfig(options: [:]) == CaGConfig())
+    }
+
+    @Test func badOptionsAreClearErrors() {
+        for (key, value, fragment) in [("stepz", "1", "unknown CaG setting 'stepz'"), ("lr", "fast", "lr=fast: not a number"),
+                                       ("emit", "gx", "expected x or reconstruction"), ("progressive", "maybe", "expected true or false")] {
+            do {
+                _ = try CaGConfig(options: [key: value])
+                Issue.record("\(key)=\(value) accepted")
+            } catch let e as SynthError {
+                #expect(e.message.contains(fragment), "\(e.message)")
+            } catch { Issue.record("\(error)") }
+        }
+    }
+
+    @Test func missingDefaultModelsNameTheFile() {
+        do {
+            _ = try CaGSource.make(classifier: nil, reconstructor: nil, options: [:], modelsDirectory: "/nonexistent-models")
+            Issue.record("expected an error")
+        } catch let e as SynthError {
+            #expect(e.message.contains("/nonexistent-models/cag-ref-cnn.safetensors"))
+        } catch { Issue.record("\(error)") }
     }
 }
 

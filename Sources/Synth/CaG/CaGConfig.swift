@@ -17,6 +17,16 @@ public struct CaGConfig: Sendable, Equatable {
         case reconstruction
     }
 
+    /// What the classifiers judge (their cross-entropy and feature priors), when g is in use.
+    public enum View: String, Sendable, CaseIterable {
+        /// f(g(x)): the paper's eq. 3.
+        case reconstruction
+        /// f(x): the image itself (g then acts only through the consistency prior).
+        case image
+        /// Both, their losses summed.
+        case both
+    }
+
     /// What the batch-norm prior matches a batch's channel statistics to.
     public enum BNStatistics: String, Sendable, CaseIterable {
         /// The per-class statistics of each layer's input on the training data (from `synth stats`):
@@ -38,12 +48,20 @@ public struct CaGConfig: Sendable, Equatable {
     public var beta1: Float = 0.9
     /// Put the mask-based stochastic reconstruction module g in front of the classifier (eq. 3).
     public var useReconstructor = true
+    public var view: View = .reconstruction
     /// Gaussian blur of x's gradient before each step, in pixels of the current stage (§4.3); 0 = off.
     public var blurSigma: Float = 0
     /// Weight of the distance-metric (diversity) loss, eq. 4 (cosine similarity of same-class h).
     public var lambdaDiv: Float = 0.1
     /// Weight of the distribution loss, eq. 6 (batch mean and std of h against mu_c, sigma_c).
     public var lambdaDist: Float = 0
+    /// Weight of the feature-target loss: each sample is pulled towards its own feature vector drawn
+    /// from N(mu_c, sigma_c) (the statistics of eq. 6), a per-sample form of the distribution loss; 0 = off.
+    public var lambdaTarget: Float = 0
+    /// Weight of the reconstruction-consistency prior: the masked autoencoder's error on x's hidden
+    /// patches, so x becomes an image g can predict from its own visible parts (a learned
+    /// natural-image prior, as in regularisation by denoising); 0 = off.
+    public var lambdaRec: Float = 0
     /// Weight of the batch-norm statistics prior (DeepInversion); 0 = off.
     public var lambdaBN: Float = 0
     public var bnStatistics: BNStatistics = .perClass
@@ -51,6 +69,9 @@ public struct CaGConfig: Sendable, Equatable {
     public var output: Output = .x
     /// Masks the emitted reconstruction is averaged over.
     public var outputMasks = 8
+    /// Standard deviation of Gaussian noise added to x after every step, annealed linearly to 0
+    /// over the run (in the parameter's units: logits with the sigmoid); 0 = off.
+    public var noise: Float = 0
     /// Random shift of the whole batch by up to this many pixels every step (0 = off).
     public var jitter = 0
     /// Initial x: pixels around this value (after the parameterisation), with this spread.
@@ -91,7 +112,7 @@ public struct CaGConfig: Sendable, Equatable {
         }
         if !(learningRate > 0) { return "the learning rate must be positive" }
         if !(beta1 >= 0 && beta1 < 1) { return "beta1 must be in [0, 1)" }
-        if blurSigma < 0 || lambdaDiv < 0 || lambdaDist < 0 || lambdaBN < 0 { return "loss weights and blur must not be negative" }
+        if blurSigma < 0 || lambdaDiv < 0 || lambdaDist < 0 || lambdaBN < 0 || lambdaRec < 0 || lambdaTarget < 0 || noise < 0 { return "loss weights and blur must not be negative" }
         if outputMasks < 1 { return "output masks must be at least 1" }
         if jitter < 0 || 2 * jitter >= side { return "jitter must be in 0..<\(side / 2)" }
         if batchSize < 1 { return "the batch must be at least 1" }
@@ -109,9 +130,9 @@ public struct CaGConfig: Sendable, Equatable {
             "lr": String(learningRate), "beta1": String(beta1),
             "reconstructor": String(useReconstructor), "blur_sigma": String(blurSigma),
             "lambda_div": String(lambdaDiv), "lambda_dist": String(lambdaDist),
-            "lambda_bn": String(lambdaBN), "bn_statistics": bnStatistics.rawValue,
+            "lambda_bn": String(lambdaBN), "lambda_rec": String(lambdaRec), "lambda_target": String(lambdaTarget), "bn_statistics": bnStatistics.rawValue,
             "parameterization": parameterization.rawValue, "output": output.rawValue,
-            "output_masks": String(outputMasks), "jitter": String(jitter),
+            "output_masks": String(outputMasks), "view": view.rawValue, "jitter": String(jitter), "noise": String(noise),
             "init_pixel": String(initPixel), "init_spread": String(initSpread), "batch": String(batchSize),
         ]
     }

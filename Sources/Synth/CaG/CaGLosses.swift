@@ -102,4 +102,14 @@ public enum CaGLosses {
         let dv = sqrt(sum(square(variance - runningVar.reshaped([1, c]))) + 1e-8)
         return dm + dv
     }
+
+    /// Each sample's features against its own target: the mean squared distance, over the mean
+    /// class variance of the features (so one weight means the same for any classifier).
+    public static func featureTarget(_ h: Tensor, target: Tensor, labels: [Int], classStd: [Float]) -> Tensor {
+        let d = h.shape[1]
+        var variance = 0.0
+        for y in labels { for j in 0..<d { variance += Double(classStd[y * d + j] * classStd[y * d + j]) } }
+        let scale = Float(variance / Double(labels.count * d)) + 1e-6
+        return mean(square(h - target)) / scale
+    }
 }

@@ -27,6 +27,8 @@ public struct CaGLossParts: Sendable {
     public var diversity: Float = 0
     public var distribution: Float = 0
     public var batchNorm: Float = 0
+    public var reconstruction: Float = 0
+    public var target: Float = 0
     public var total: Float = 0
 }
 
@@ -63,8 +65,8 @@ public final class CaGSampler {
         }
         guard shape[1] == shape[2] else { throw SynthError("CaG needs square images, got \(shape[1])x\(shape[2])") }
         if let p = config.problem(imageSide: shape[1]) { throw SynthError("CaG settings: \(p)") }
-        if config.lambdaDist > 0, let i = classifiers.firstIndex(where: { $0.statistics == nil }) {
-            throw SynthError("the distribution loss needs feature statistics of classifier \(i + 1) (synth stats --model C --data SPEC)")
+        if config.lambdaDist > 0 || config.lambdaTarget > 0, let i = classifiers.firstIndex(where: { $0.statistics == nil }) {
+            throw SynthError("the distribution and feature-target losses need feature statistics of classifier \(i + 1) (synth stats --model C --data SPEC)")
         }
         if config.lambdaBN > 0 && config.bnStatistics == .perClass {
             for (i, c) in classifiers.enumerated() where c.layerStatistics.contains(where: { $0 == nil }) {
@@ -88,7 +90,9 @@ public final class CaGSampler {
         let n = labels.count
         let stages = config.stages(forSide: side)
         var param = initialParameter(count: n, side: stages[0], rng: &rng)
+        let targets = config.lambdaTarget > 0 ? featureTargets(labels: labels, rng: &rng) : nil
         var step = 0
+        let totalSteps = config.totalSteps(side: side)
         for (s, stageSide) in stages.enumerated() {
             if s > 0 {
                 let grown = Autodiff.withoutGrad { resize(param, height: stageSide, width: stageSide, mode: .bilinear) }
@@ -103,13 +107,19 @@ public final class CaGSampler {
                     ? (rng.int(below: 2 * config.jitter + 1) - config.jitter, rng.int(below: 2 * config.jitter + 1) - config.jitter)
                     : (0, 0)
                 param.zeroGrad()
-                let (loss, parts) = objective(parameter: param, labels: labels, mask: mask, shift: shift)
+                let (loss, parts) = objective(parameter: param, labels: labels, mask: mask, shift: shift, targets: targets)
                 loss.backward()
                 if config.blurSigma > 0, let g = param.grad {
                     let blurred = Autodiff.withoutGrad { gaussianBlur(Tensor(shape: param.shape, storage: g), sigma: config.blurSigma) }
                     g.pointer.update(from: blurred.ptr, count: param.count)
                 }
                 opt.step()
+                if config.noise > 0 {
+                    // Annealed Langevin-style noise: early steps wander between basins, late ones settle.
+                    let sigma = config.noise * (1 - Float(step) / Float(totalSteps))
+                    let p = param.ptr
+                    for i in 0..<param.count { p[i] += sigma * rng.normal() }
+                }
                 if config.parameterization == .clamp {
                     let p = param.ptr
                     for i in 0..<param.count { p[i] = min(max(p[i], 0), 1) }
@@ -120,6 +130,21 @@ public final class CaGSampler {
         }
         param.zeroGrad()
         return emit(parameter: param, rng: &rng)
+    }
+
+    /// Per classifier, a feature vector for each sample drawn from its class's feature
+    /// distribution, N(mu_c, sigma_c) per feature, floored at 0 (the features follow a ReLU):
+    /// samples that aim at different points of the class cannot all collapse onto one image.
+    func featureTargets(labels: [Int], rng: inout RNG) -> [Tensor] {
+        classifiers.map { c in
+            guard let stats = c.statistics else { return Tensor(zeros: [labels.count, c.model.featureDimension]) }
+            let d = stats.dimension
+            let t = Tensor(uninitialized: [labels.count, d])
+            for (i, y) in labels.enumerated() {
+                for j in 0..<d { t.ptr[i * d + j] = max(0, stats.classMean[y * d + j] + stats.classStd[y * d + j] * rng.normal()) }
+            }
+            return t
+        }
     }
 
     /// The starting x: pixels near `initPixel`, spread `initSpread` (in logits for the sigmoid).
@@ -144,48 +169,74 @@ public final class CaGSampler {
 
     /// The objective at one step: `mask` is the reconstruction module's mask (nil without it),
     /// `shift` the jitter in pixels (rows, columns).
-    public func objective(parameter: Tensor, labels: [Int], mask: Tensor?, shift: (Int, Int) = (0, 0)) -> (Tensor, CaGLossParts) {
+    /// `targets`: per classifier, the feature vector each sample aims at (see `featureTargets`).
+    public func objective(parameter: Tensor, labels: [Int], mask: Tensor?, shift: (Int, Int) = (0, 0),
+                          targets: [Tensor]? = nil) -> (Tensor, CaGLossParts) {
         var image = pixels(parameter)
         if shift != (0, 0) { image = translate(image, by: shift) }
-        if let g = reconstructor, let mask {
-            image = (g(image * 2 - 1, mask: mask) + 1) * 0.5
-        }
         var parts = CaGLossParts()
         var total: Tensor?
-        for c in classifiers {
-            var inputs: [Tensor] = []
-            if config.lambdaBN > 0 { for bn in c.batchNorms { bn.layer.inputObserver = { inputs.append($0) } } }
-            let h = c.model.features(normalize(image, card: c.model.card))
-            for bn in c.batchNorms { bn.layer.inputObserver = nil }
-            var loss = crossEntropy(c.model.head(h), labels: labels)
-            parts.classification += loss.item
-            if config.lambdaDiv > 0, let div = CaGLosses.diversity(h, labels: labels) {
-                parts.diversity += div.item
-                loss = loss + div * config.lambdaDiv
+        var views: [Tensor] = []
+        if let g = reconstructor, let mask {
+            let visible = image * 2 - 1
+            let reconstruction = g(visible, mask: mask)
+            if config.lambdaRec > 0 {
+                let rec = maskedMSE(reconstruction, visible, mask: 1 - mask)
+                parts.reconstruction = rec.item
+                total = rec * config.lambdaRec
             }
-            if config.lambdaDist > 0, let stats = c.statistics,
-               let dist = CaGLosses.distribution(h, labels: labels, classMean: stats.classMean, classStd: stats.classStd) {
-                parts.distribution += dist.item
-                loss = loss + dist * config.lambdaDist
+            if config.view != .image { views.append((reconstruction + 1) * 0.5) }
+            if config.view != .reconstruction { views.append(image) }
+        } else {
+            views = [image]
+        }
+        for view in views {
+            for (k, c) in classifiers.enumerated() {
+                let loss = classifierLoss(c, view: view, labels: labels, target: targets?[k], parts: &parts)
+                total = total.map { $0 + loss } ?? loss
             }
-            if config.lambdaBN > 0 {
-                var bnLoss: Tensor?
-                for (i, x) in inputs.enumerated() {
-                    let layer = c.batchNorms[i].layer
-                    let stats = config.bnStatistics == .perClass ? c.layerStatistics[i] : nil
-                    let term = CaGLosses.batchNormStatistics(x, labels: labels, runningMean: layer.runningMean, runningVar: layer.runningVar,
-                                                             classMean: stats?.classMean, classVar: stats?.classVar)
-                    bnLoss = bnLoss.map { $0 + term } ?? term
-                }
-                if let bnLoss {
-                    parts.batchNorm += bnLoss.item
-                    loss = loss + bnLoss * config.lambdaBN
-                }
-            }
-            total = total.map { $0 + loss } ?? loss
         }
         parts.total = total!.item
         return (total!, parts)
+    }
+
+    /// CE (eq. 3) and the feature priors of one classifier on one view of the batch.
+    func classifierLoss(_ c: CaGClassifier, view: Tensor, labels: [Int], target: Tensor?, parts: inout CaGLossParts) -> Tensor {
+        var inputs: [Tensor] = []
+        if config.lambdaBN > 0 { for bn in c.batchNorms { bn.layer.inputObserver = { inputs.append($0) } } }
+        let h = c.model.features(normalize(view, card: c.model.card))
+        for bn in c.batchNorms { bn.layer.inputObserver = nil }
+        var loss = crossEntropy(c.model.head(h), labels: labels)
+        parts.classification += loss.item
+        if config.lambdaDiv > 0, let div = CaGLosses.diversity(h, labels: labels) {
+            parts.diversity += div.item
+            loss = loss + div * config.lambdaDiv
+        }
+        if config.lambdaDist > 0, let stats = c.statistics,
+           let dist = CaGLosses.distribution(h, labels: labels, classMean: stats.classMean, classStd: stats.classStd) {
+            parts.distribution += dist.item
+            loss = loss + dist * config.lambdaDist
+        }
+        if config.lambdaTarget > 0, let target, let stats = c.statistics {
+            let t = CaGLosses.featureTarget(h, target: target, labels: labels, classStd: stats.classStd)
+            parts.target += t.item
+            loss = loss + t * config.lambdaTarget
+        }
+        if config.lambdaBN > 0 {
+            var bnLoss: Tensor?
+            for (i, x) in inputs.enumerated() {
+                let layer = c.batchNorms[i].layer
+                let stats = config.bnStatistics == .perClass ? c.layerStatistics[i] : nil
+                let term = CaGLosses.batchNormStatistics(x, labels: labels, runningMean: layer.runningMean, runningVar: layer.runningVar,
+                                                         classMean: stats?.classMean, classVar: stats?.classVar)
+                bnLoss = bnLoss.map { $0 + term } ?? term
+            }
+            if let bnLoss {
+                parts.batchNorm += bnLoss.item
+                loss = loss + bnLoss * config.lambdaBN
+            }
+        }
+        return loss
     }
 
     /// The samples from the final x: x itself, or g(x) averaged over fresh masks.

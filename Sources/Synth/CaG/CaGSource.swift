@@ -8,12 +8,14 @@ public final class CaGSource: SampleSource {
     public let sampler: CaGSampler
     public let modelFiles: [String]
     public let classNames: [String]
+    /// Called after every optimisation step (step, loss terms), for tracing.
+    public var onStep: ((Int, CaGLossParts) -> Void)?
 
     /// `classifiers`: one or more classifier checkpoints (an ensemble sums their losses);
     /// statistics are read from each one's `C.stats.safetensors` when a prior needs them.
     public init(classifiers paths: [String], reconstructor reconstructorPath: String?, config: CaGConfig) throws {
         guard !paths.isEmpty else { throw SynthError("CaG needs at least one classifier") }
-        let needStats = config.lambdaDist > 0 || (config.lambdaBN > 0 && config.bnStatistics == .perClass)
+        let needStats = config.lambdaDist > 0 || config.lambdaTarget > 0 || (config.lambdaBN > 0 && config.bnStatistics == .perClass)
         var files: [String] = []
         var members: [CaGClassifier] = []
         for path in paths {
@@ -80,7 +82,7 @@ public final class CaGSource: SampleSource {
         while offset < count {
             let n = min(sampler.config.batchSize, count - offset)
             let images = sampler.sample(labels: Array(repeating: label, count: n),
-                                        seed: RNG.derive(seed, UInt64(label), chunk))
+                                        seed: RNG.derive(seed, UInt64(label), chunk), onStep: onStep)
             (out.ptr + offset * per).update(from: images.ptr, count: n * per)
             offset += n; chunk += 1
         }

@@ -16,8 +16,9 @@ struct CaGTrialCommand: ParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(name: .customLong("classifier"), help: "Classifier(s) to invert (repeat for an ensemble).") var classifiers: [String] = []
-    @Option(help: "Reconstruction module (synth train-mae).") var reconstructor: String?
+    @Option(help: "Classifier to invert (default: models/cag-ref-cnn.safetensors).") var classifier: String?
+    @Option(help: "Reconstruction module (default: models/cag-ref-recon.safetensors).") var reconstructor: String?
+    @Option(help: "Directory of the default models.") var models = "models"
     @OptionGroup var cag: CaGOptions
     @Option(help: "Classes to generate (default: all of the classifier's).") var classes: Int?
     @Option(help: "Accepted samples per class.") var perClass = 200
@@ -31,11 +32,41 @@ struct CaGTrialCommand: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Append a JSON line with the result to this file.") var log: String?
     @Option(help: "Name of this trial in the log.") var name = "trial"
+    @Flag(help: "Print the loss terms every 10 steps of the first batch.") var trace = false
+    @Option(help: "Print the loss terms of real images of each class from this spec (what the priors aim at), then stop.") var calibrate: String?
 
     func run() throws {
-        guard !classifiers.isEmpty else { throw ValidationError("give --classifier") }
-        let config = try cag.config()
-        let source = try CaGSource(classifiers: classifiers, reconstructor: config.useReconstructor ? reconstructor : nil, config: config)
+        let source = try CaGSource.make(classifier: classifier, reconstructor: reconstructor, options: cag.sourceOptions, modelsDirectory: models)
+        if let calibrate {
+            let real = try Dataset.load(spec: calibrate)
+            var c = source.sampler.config
+            c.parameterization = .clamp
+            c.progressive = false
+            c.resolutions = []
+            let probe = try CaGSampler(classifiers: source.sampler.classifiers, reconstructor: source.sampler.reconstructor, config: c)
+            var rng = RNG(seed: 1)
+            let b = c.batchSize, per = real.imageSize
+            for cls in 0..<real.classCount {
+                let idx = Array(real.labels.indices.filter { real.labels[$0] == cls }.prefix(b))
+                let x = Tensor(uninitialized: [idx.count, real.channels, real.height, real.width])
+                for (r, i) in idx.enumerated() { for j in 0..<per { x.ptr[r * per + j] = Float(real.pixels[i * per + j]) / 255 } }
+                let mask = probe.reconstructor.map { g in PatchMask.random(count: idx.count, height: real.height, width: real.width, patch: g.patch, ratio: g.maskRatio, rng: &rng) }
+                let (_, p) = Autodiff.withoutGrad { probe.objective(parameter: x, labels: Array(repeating: cls, count: idx.count), mask: mask) }
+                print(String(format: "real class %d  total %.4f  ce %.4f  div %.4f  dist %.4f  bn %.4f  rec %.4f", cls, p.total,
+                             p.classification, p.diversity, p.distribution, p.batchNorm, p.reconstruction))
+            }
+            return
+        }
+        if trace {
+            var batches = 0
+            source.onStep = { step, p in
+                if step == 1 { batches += 1 }
+                if batches == 1 && (step % 10 == 0 || step == 1) {
+                    print(String(format: "step %3d  total %.4f  ce %.4f  div %.4f  dist %.4f  bn %.4f  rec %.4f  target %.4f", step, p.total,
+                                 p.classification, p.diversity, p.distribution, p.batchNorm, p.reconstruction, p.target))
+                }
+            }
+        }
         let k = classes ?? source.classNames.count
         try source.checkClasses(k)
         let filterModel = try filter.map { try ModelFile.loadClassifier($0) }
@@ -46,7 +77,8 @@ struct CaGTrialCommand: ParsableCommand {
         for c in 0..<k {
             var chunk: UInt64 = 0
             while accepted[c] < perClass && candidates[c] < maxFactor * perClass {
-                let n = source.preferredBatch
+                // Without a filter every candidate is kept: ask for no more than are wanted.
+                let n = filterModel == nil ? min(source.preferredBatch, perClass - accepted[c]) : source.preferredBatch
                 let images = try source.generate(label: c, count: n, seed: RNG.derive(seed, UInt64(c), chunk))
                 chunk += 1
                 candidates[c] += n

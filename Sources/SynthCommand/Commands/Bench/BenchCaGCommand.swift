@@ -4,15 +4,6 @@ import Foundation
 import Models
 import Synth
 
-/// `synth bench ...`: throughput of the hot loops, for BENCHMARKS.md. One subcommand per loop.
-struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Throughput of the hot loops (compare with ../shared/reference/*.py in the same shell).",
-        subcommands: [BenchCaGCommand.self]
-    )
-}
-
 struct BenchCaGCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cag",
