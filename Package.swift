@@ -40,7 +40,9 @@ let package = Package(
         // Confidence-threshold filtering, acceptance statistics, near-copy audits.
         .target(name: "Filter", dependencies: ["Engine", "Models", "Datasets"], swiftSettings: fast),
         // Generation sources: CaG, conditional GAN, latent-conditioned GAN.
-        .target(name: "Synth", dependencies: ["Engine", "Models", "Datasets", "Trainer"], swiftSettings: fast),
+        .target(name: "Synth", dependencies: [
+            "Engine", "Models", "Datasets", "Trainer", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: fast),
         // The build pipeline: plan, source -> filter -> shards runner, resume and workers.
         .target(name: "Pipeline", dependencies: ["Engine", "Synth", "Filter", "Shards", "Models", "Datasets"], swiftSettings: fast),
         // What a dataset directory tells people: report.md and a self-contained report.html
@@ -61,7 +63,7 @@ let package = Package(
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Models", "Datasets", "Engine"]),
         .testTarget(name: "FilterTests", dependencies: ["Filter", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
-        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Engine"]),
+        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Synth", "Engine"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Engine", "Models", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]

@@ -46,10 +46,21 @@ public struct BuildOptions: Sendable {
     }
 }
 
-/// Where the project's default models live: $SYNTH_MODELS_DIR, else ./models.
+/// Where the project's default models live: $SYNTH_MODELS_DIR; else ./models when it holds them;
+/// else the models/ of the checkout the running binary was built in (.build/release/synth ->
+/// ../../models), so `synth build` works from any directory.
 public enum BuildDefaults {
     public static var modelsDirectory: String {
-        ProcessInfo.processInfo.environment["SYNTH_MODELS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "models"
+        if let dir = ProcessInfo.processInfo.environment["SYNTH_MODELS_DIR"], !dir.isEmpty { return dir }
+        let marker = "filter-resnet-s.safetensors"
+        if ShardFiles.exists(ShardFiles.join("models", marker)) { return "models" }
+        var dir = (Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path ?? "") as NSString
+        for _ in 0..<4 where dir.length > 1 {
+            let candidate = dir.appendingPathComponent("models")
+            if ShardFiles.exists(ShardFiles.join(candidate, marker)) { return candidate }
+            dir = dir.deletingLastPathComponent as NSString
+        }
+        return "models"
     }
 
     /// The default filter: a classifier trained apart from the one CaG inverts, so a sample must

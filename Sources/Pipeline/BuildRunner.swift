@@ -77,16 +77,9 @@ public final class BuildRunner {
 
         // Models: the source's, then the filter's; every one hashed into the manifest.
         var models: [ModelRecord] = []
-        func role(_ path: String) -> String {
-            if path == options.classifier { return "classifier" }
-            if path == options.reconstructor { return "reconstructor" }
-            if options.generators.contains(path) { return "generator" }
-            if path == options.inputGenerator { return "input-generator" }
-            return "source"
-        }
         for path in source.modelFiles {
             let digest = try FileDigest.read(path).digest
-            models.append(ModelRecord(role: role(path), path: path, sha256: digest.sha256, bytes: digest.size))
+            models.append(ModelRecord(role: source.role(ofModel: path), path: path, sha256: digest.sha256, bytes: digest.size))
         }
         var filterPaths: [String] = []
         if options.noFilter {
@@ -107,7 +100,7 @@ public final class BuildRunner {
                 }
                 let digest = try FileDigest.read(path).digest
                 let sha = digest.sha256
-                if let inverted = models.first(where: { $0.role == "classifier" }), inverted.sha256 == sha {
+                if models.contains(where: { $0.role == "classifier" && $0.sha256 == sha }) {
                     throw SynthError.file(path, "is the classifier the source inverts; the filter must be another model (see --filter)")
                 }
                 classifiers.append(c)

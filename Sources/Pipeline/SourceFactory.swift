@@ -40,10 +40,29 @@ public struct SourceRequest: Sendable {
 public enum SourceFactory {
     public static let kinds = ["cag", "gan", "gan-latent"]
 
+    /// A model flag the source would silently ignore is a mistake worth naming.
+    private static func refuse(_ request: SourceRequest, _ flags: [String: String?]) throws {
+        for (flag, value) in flags.sorted(by: { $0.key < $1.key }) where value != nil {
+            throw SynthError("\(flag) does not apply to --source \(request.kind)")
+        }
+        if !request.options.isEmpty {
+            throw SynthError("--source-option does not apply to --source \(request.kind) (\(request.options.keys.sorted().joined(separator: ", ")))")
+        }
+    }
+
     public static func make(_ request: SourceRequest) throws -> SampleSource {
         switch request.kind {
-        case "cag", "gan", "gan-latent":
-            throw SynthError("source '\(request.kind)' is not available in this build yet")
+        case "cag":
+            return try CaGSource.make(classifier: request.classifier, reconstructor: request.reconstructor,
+                                      options: request.options, modelsDirectory: BuildDefaults.modelsDirectory)
+        case "gan":
+            try refuse(request, ["--classifier": request.classifier, "--reconstructor": request.reconstructor,
+                                 "--input-generator": request.inputGenerator])
+            return try GANSource(generatorPaths: request.generators, modelsDirectory: BuildDefaults.modelsDirectory)
+        case "gan-latent":
+            try refuse(request, ["--classifier": request.classifier, "--reconstructor": request.reconstructor])
+            return try LatentGANSource(generatorPaths: request.generators, inputGeneratorPath: request.inputGenerator,
+                                       modelsDirectory: BuildDefaults.modelsDirectory)
         case "replay":
             guard let spec = request.options["data"] else { throw SynthError("source 'replay' needs a data spec") }
             return try ReplaySource(spec: spec)

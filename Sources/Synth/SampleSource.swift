@@ -15,6 +15,10 @@ public protocol SampleSource: AnyObject {
     var imageShape: [Int] { get }
     /// Every model file the source reads; their sha256 go into the manifest.
     var modelFiles: [String] { get }
+    /// What a model file is to the source ("classifier", "reconstructor", "statistics",
+    /// "generator", "input-generator"), for the manifest and for the rule that a filter must not
+    /// be the classifier a source inverts.
+    func role(ofModel path: String) -> String
     /// Candidates worth producing in one call (the source's efficient batch).
     var preferredBatch: Int { get }
     /// Source settings worth recording in the manifest (losses, steps, resolutions...).
@@ -22,4 +26,8 @@ public protocol SampleSource: AnyObject {
 
     /// `count` images of class `label`, values in [0, 1], shape [count, channels, height, width].
     func generate(label: Int, count: Int, seed: UInt64) throws -> Tensor
+}
+
+extension SampleSource {
+    public func role(ofModel path: String) -> String { "source" }
 }

@@ -17,6 +17,7 @@ struct Synth: ParsableCommand {
         subcommands: [TrainCommand.self, EvalCommand.self, BuildCommand.self, MergeCommand.self, VerifyCommand.self,
                       PackCommand.self, PreviewCommand.self, CasCommand.self, CompressCommand.self,
                       ReplayEvalCommand.self, AuditCommand.self, ReportCommand.self,
+                      TrainMAECommand.self, StatsCommand.self, CaGTrialCommand.self,
                       TrainGANCommand.self, ConditionCommand.self, FrechetCommand.self, GANSampleCommand.self,
                       BenchCommand.self]
     )

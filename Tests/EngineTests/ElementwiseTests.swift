@@ -92,6 +92,17 @@ private func naiveBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Flo
         }
     }
 
+    /// Scalars added to scalars (the terms of a summed loss) get fresh gradient buffers from the
+    /// pool, which may hold an earlier step's values: the backward pass must overwrite them.
+    @Test func scalarSumsOverwriteRecycledGradients() {
+        for _ in 0..<3 {
+            let x = Tensor([1, 2, 3], shape: [3], requiresGrad: true)
+            let h = x * 2
+            (sum(h) + sum(square(h))).backward()
+            #expect(x.grad!.pointer[0] == 10 && x.grad!.pointer[1] == 18 && x.grad!.pointer[2] == 26)
+        }
+    }
+
     @Test func onlyTheOperandThatNeedsAGradientGetsOne() {
         let x = randn([2, 3, 2, 2], seed: 6), frozen = randn([1, 3, 1, 1], seed: 7, requiresGrad: false)
         let y = sum(mul(x, frozen))

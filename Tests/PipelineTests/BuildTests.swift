@@ -175,7 +175,9 @@ struct BuildTests {
         expectSynthError(mentioning: "not empty") { try Self.build(Self.options(dir.file("y"), filter: nil)) }
         o = Self.options(dir.file("z"), filter: nil)
         o.source = "cag"
-        expectSynthError(mentioning: "not available") { try Self.build(o) }
+        o.classifier = dir.file("none.safetensors")
+        expectSynthError(mentioning: dir.file("none.safetensors")) { try Self.build(o) }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("z")))
     }
 
     @Test func packAndPreview() throws {
@@ -215,6 +217,7 @@ final class InvertingReplay: SampleSource {
     var classNames: [String] { base.classNames }
     var imageShape: [Int] { base.imageShape }
     var modelFiles: [String] { [classifier] }
+    func role(ofModel path: String) -> String { "classifier" }
     var preferredBatch: Int { 8 }
     var settings: [String: String] { [:] }
     func generate(label: Int, count: Int, seed: UInt64) throws -> Tensor { try base.generate(label: label, count: count, seed: seed) }

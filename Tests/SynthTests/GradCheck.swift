@@ -1,6 +1,7 @@
 import Testing
 import Engine
 
+/// (A copy of Tests/EngineTests/GradCheck.swift: test targets cannot import each other.)
 /// Finite-difference gradient check: L = sum(f(inputs) * r) for a fixed random r, the analytic
 /// Float gradient from `backward` against Double central differences of L.
 ///

@@ -9,6 +9,10 @@ public final class BatchNorm: Layer {
     public let numBatchesTracked: Tensor
     public let momentum: Float
     public let eps: Float
+    /// Called with every input before it is normalised. Priors that match a batch's statistics to
+    /// the running ones (DeepInversion's loss in CaG) read the layer's input through it; the input
+    /// keeps its graph, so a loss built on it differentiates back to the image.
+    public var inputObserver: ((Tensor) -> Void)?
 
     public init(_ channels: Int, affine: Bool = true, momentum: Float = 0.1, eps: Float = 1e-5) {
         weight = affine ? Tensor(filled: 1, shape: [channels], requiresGrad: true) : nil
@@ -34,6 +38,7 @@ public final class BatchNorm: Layer {
 
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         if isTraining { numBatchesTracked.ptr[0] += 1 }
+        inputObserver?(x)
         return batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
                          training: isTraining, momentum: momentum, eps: eps)
     }

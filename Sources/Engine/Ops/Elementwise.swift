@@ -137,12 +137,14 @@ func accumulateRow(_ n: Int, into gt: UnsafeMutablePointer<Float>, overwrite: Bo
         let tv = t[0]
         var acc: Float = 0
         for j in 0..<n { acc += h(g[j], tv, o[j]) }
-        gt[0] += acc
+        // A one-element target broadcast along the row: a fresh (uninitialised) buffer when
+        // `overwrite`, e.g. the scalar terms of a summed loss.
+        if overwrite { gt[0] = acc } else { gt[0] += acc }
     } else {
         let tv = t[0], ov = o[0]
         var acc: Float = 0
         for j in 0..<n { acc += h(g[j], tv, ov) }
-        gt[0] += acc
+        if overwrite { gt[0] = acc } else { gt[0] += acc }
     }
 }
 

@@ -20,10 +20,13 @@ public final class GANSource: SampleSource {
         try self.init(generators: gs, files: generatorPaths)
     }
 
-    /// The generators `synth build --source gan` uses when none are given: the four concat GANs
-    /// scripts/make-gan-models ships (seed 003's multiple-GAN sampling).
+    /// The generators `synth build --source gan` uses when none are given: the concat GANs
+    /// scripts/make-gan-models ships (gan-concat-s1 ... s4; seed 003's multiple-GAN sampling),
+    /// those of them present. With none present the first is named, so the error says what to make.
     public static func defaultGeneratorFiles(modelsDirectory: String) -> [String] {
-        (1...4).map { (modelsDirectory as NSString).appendingPathComponent("gan-concat-s\($0).safetensors") }
+        let all = (1...4).map { (modelsDirectory as NSString).appendingPathComponent("gan-concat-s\($0).safetensors") }
+        let present = all.filter { FileManager.default.fileExists(atPath: $0) }
+        return present.isEmpty ? [all[0]] : present
     }
 
     /// `--generator` files as given, or the defaults from `modelsDirectory`.
@@ -50,6 +53,7 @@ public final class GANSource: SampleSource {
     }
 
     public var sourceName: String { "gan" }
+    public func role(ofModel path: String) -> String { "generator" }
     public var classNames: [String] { generators[0].config.classNames }
     public var imageShape: [Int] { generators[0].config.imageShape }
     public var preferredBatch: Int { 100 }

@@ -42,6 +42,7 @@ public final class LatentGANSource: SampleSource {
         self.modelFiles = files
     }
 
+    public func role(ofModel path: String) -> String { path == modelFiles.last ? "input-generator" : "generator" }
     public var sourceName: String { "gan-latent" }
     public var classNames: [String] { inputGenerator.classNames }
     public var imageShape: [Int] { generator.config.imageShape }

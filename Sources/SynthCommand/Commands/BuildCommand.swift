@@ -15,13 +15,20 @@ struct BuildCommand: ParsableCommand {
         byte-identical shards however the work is split or resumed.
 
         Examples:
-          synth build --source gan --generator models/gan.safetensors --classes 10 --per-class 1000 --out data/gan
-          synth build --source cag --classes Dress,Coat --per-class 500 --threshold 0.9 --out data/cag --resume
+          synth build --source cag --classes 10 --per-class 1000 --out data/cag
+          synth build --source cag --classes Dress,Coat --per-class 500 --source-option lambda-dist=1 --out data/cag2
+          synth build --source gan --generator g1.safetensors g2.safetensors --classes 10 --per-class 1000 --out data/gan
+          synth build --source gan-latent --generator u.safetensors --input-generator i.safetensors --per-class 1000 --out data/gl
+          synth build --source cag --per-class 1000 --out data/cag --resume      (after an interruption)
           synth build ... --workers 3 --worker 0     (then 1 and 2, anywhere; then: synth merge DIR)
 
         --source replay:SPEC draws real images of each class from a data spec by seed (test-only
-        source and real-data baseline through the same filter). SYNTH_MODELS_DIR holds the default
-        filter model (filter-resnet-s.safetensors).
+        source and real-data baseline through the same filter). Default models (the CaG classifier,
+        reconstructor and statistics, the GANs, the filter filter-resnet-s.safetensors) come from
+        SYNTH_MODELS_DIR, else ./models, else the models/ of the checkout synth was built in.
+        CaG settings (--source-option KEY=VALUE): steps, lr, view, lambda-div, lambda-dist,
+        lambda-rec, bn-loss, blur, progressive, resolutions, reconstructor, ensemble, ... (see
+        BENCHMARKS.md, "CaG", for what each buys).
         """
     )
 
@@ -38,7 +45,7 @@ struct BuildCommand: ParsableCommand {
     @Option(parsing: .singleValue, help: "Filter classifier (repeat for an ensemble; default models/filter-resnet-s.safetensors).") var filter: [String] = []
     @Flag(help: "Keep every candidate (no filter).") var noFilter = false
     @Option(help: "CaG's reconstruction module.") var reconstructor: String?
-    @Option(parsing: .singleValue, help: "Generator checkpoint (repeat to sample from several).") var generator: [String] = []
+    @Option(parsing: .upToNextOption, help: "Generator checkpoint(s): --generator G1 G2 ... samples each image from one of them.") var generator: [String] = []
     @Option(help: "Input generator of a latent-conditioned GAN.") var inputGenerator: String?
     @Option(parsing: .singleValue, help: "Source setting KEY=VALUE (repeatable).") var sourceOption: [String] = []
     @Flag(help: "Reject candidates that are near-copies of a real image (see synth audit; counted per class in the manifest).") var rejectNearCopies = false

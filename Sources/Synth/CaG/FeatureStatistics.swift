@@ -1,0 +1,186 @@
+import Crypto
+import Datasets
+import Engine
+import Foundation
+import Models
+
+/// Per-class statistics of a classifier's activations on its training data, for CaG's priors:
+/// - mu_c, sigma_c of the penultimate features h (eq. 6-7, the distribution loss);
+/// - per-class channel mean and variance of the input of every batch-norm layer, so the
+///   batch-norm statistics prior can match a one-class batch to that class's statistics rather
+///   than to the running statistics of all classes mixed (which a one-class batch should not have).
+///
+/// Stored beside the classifier as `C.stats.safetensors` (the classifier file itself stays a plain
+/// state dict that PyTorch loads strictly). The metadata names the classifier's sha256, so stale
+/// statistics are refused.
+public struct FeatureStatistics {
+    public struct LayerStatistics {
+        public let name: String
+        public let channels: Int
+        /// [K, C] row-major: per-class channel mean and (population) variance.
+        public var classMean: [Float]
+        public var classVar: [Float]
+    }
+
+    public let classes: Int
+    public let dimension: Int
+    /// [K, D] row-major.
+    public var classMean: [Float]
+    /// [K, D] row-major, unbiased standard deviation of each feature within the class.
+    public var classStd: [Float]
+    public var classCounts: [Int]
+    /// Batch-norm layers in the order the classifier runs them, by state-dict prefix.
+    public var layers: [LayerStatistics]
+    public var classifierSHA256: String
+    public var data: String
+
+    public static let format = "synth-feature-statistics-1"
+
+    /// Where the statistics of classifier file `path` live: `C.safetensors` -> `C.stats.safetensors`.
+    public static func sidecarPath(for classifierPath: String) -> String {
+        let suffix = ".safetensors"
+        let base = classifierPath.hasSuffix(suffix) ? String(classifierPath.dropLast(suffix.count)) : classifierPath
+        return base + ".stats" + suffix
+    }
+
+    /// One pass over `data` in evaluation mode.
+    public static func compute(_ model: Classifier, data: Dataset, classifierSHA256: String,
+                               batchSize: Int = 500) throws -> FeatureStatistics {
+        let k = model.card.classes, d = model.featureDimension
+        guard data.channels == model.card.channels, data.height == model.card.height, data.width == model.card.width else {
+            throw SynthError("\(data.name): images are \(data.channels)x\(data.height)x\(data.width), the classifier expects \(model.card.inputShape.map(String.init).joined(separator: "x"))")
+        }
+        if let bad = data.labels.first(where: { $0 < 0 || $0 >= k }) {
+            throw SynthError("\(data.name): label \(bad) outside the classifier's \(k) classes")
+        }
+        let bns = batchNormLayers(of: model)
+        var fSum = [Double](repeating: 0, count: k * d), fSq = fSum
+        var counts = [Int](repeating: 0, count: k)
+        var lSum = bns.map { [Double](repeating: 0, count: k * $0.layer.channels) }
+        var lSq = lSum
+        var lCount = bns.map { _ in [Double](repeating: 0, count: k) }
+        var labels: [Int] = []
+        for (li, bn) in bns.enumerated() {
+            bn.layer.inputObserver = { x in
+                let n = x.shape[0], c = x.shape[1], inner = x.count / max(n * c, 1)
+                for i in 0..<n {
+                    let y = labels[i]
+                    for ch in 0..<c {
+                        let p = x.ptr + (i * c + ch) * inner
+                        var s = 0.0, q = 0.0
+                        for j in 0..<inner { let v = Double(p[j]); s += v; q += v * v }
+                        lSum[li][y * c + ch] += s; lSq[li][y * c + ch] += q
+                    }
+                    lCount[li][y] += Double(inner)
+                }
+            }
+        }
+        defer { for bn in bns { bn.layer.inputObserver = nil } }
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        Autodiff.withoutGrad {
+            var offset = 0
+            while offset < data.count {
+                let idx = Array(offset..<min(offset + batchSize, data.count))
+                offset += idx.count
+                labels = idx.map { data.labels[$0] }
+                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
+                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+                let h = model.features(x)
+                for (r, y) in labels.enumerated() {
+                    counts[y] += 1
+                    for j in 0..<d { let v = Double(h.ptr[r * d + j]); fSum[y * d + j] += v; fSq[y * d + j] += v * v }
+                }
+            }
+        }
+        var mean = [Float](repeating: 0, count: k * d), std = mean
+        for y in 0..<k where counts[y] > 0 {
+            let n = Double(counts[y])
+            for j in 0..<d {
+                let m = fSum[y * d + j] / n
+                let v = n > 1 ? max(fSq[y * d + j] - n * m * m, 0) / (n - 1) : 0
+                mean[y * d + j] = Float(m); std[y * d + j] = Float(v.squareRoot())
+            }
+        }
+        let layers = bns.enumerated().map { li, bn -> LayerStatistics in
+            let c = bn.layer.channels
+            var lm = [Float](repeating: 0, count: k * c), lv = lm
+            for y in 0..<k where lCount[li][y] > 0 {
+                let n = lCount[li][y]
+                for ch in 0..<c {
+                    let m = lSum[li][y * c + ch] / n
+                    lm[y * c + ch] = Float(m)
+                    lv[y * c + ch] = Float(max(lSq[li][y * c + ch] / n - m * m, 0))
+                }
+            }
+            return LayerStatistics(name: bn.name, channels: c, classMean: lm, classVar: lv)
+        }
+        return FeatureStatistics(classes: k, dimension: d, classMean: mean, classStd: std, classCounts: counts,
+                                 layers: layers, classifierSHA256: classifierSHA256, data: data.name)
+    }
+
+    public func save(to path: String) throws {
+        var entries = [
+            SafetensorsEntry(name: "class_mean", shape: [classes, dimension], values: classMean),
+            SafetensorsEntry(name: "class_std", shape: [classes, dimension], values: classStd),
+            SafetensorsEntry(name: "class_count", shape: [classes], values: classCounts.map(Float.init)),
+        ]
+        for l in layers {
+            entries.append(SafetensorsEntry(name: "bn.\(l.name).class_mean", shape: [classes, l.channels], values: l.classMean))
+            entries.append(SafetensorsEntry(name: "bn.\(l.name).class_var", shape: [classes, l.channels], values: l.classVar))
+        }
+        let metadata = ["format": FeatureStatistics.format, "kind": "feature-statistics",
+                        "classifier_sha256": classifierSHA256, "data": data,
+                        "bn_layers": layers.map(\.name).joined(separator: ",")]
+        try Safetensors.write(entries, metadata: metadata, to: path)
+    }
+
+    /// Reads statistics and, when `classifierSHA256` is given, refuses ones made for another file.
+    public static func load(_ path: String, classifierSHA256 expected: String? = nil) throws -> FeatureStatistics {
+        let file = try Safetensors.read(path)
+        guard file.metadata["format"] == format else {
+            throw SynthError.file(path, "not a feature-statistics file (make one with synth stats --model C --data SPEC)")
+        }
+        let sha = file.metadata["classifier_sha256"] ?? ""
+        if let expected, sha != expected {
+            throw SynthError.file(path, "statistics of another classifier (sha256 \(sha.prefix(12))..., the classifier is \(expected.prefix(12))...): rerun synth stats")
+        }
+        func tensor(_ name: String, rank: Int) throws -> SafetensorsEntry {
+            guard let e = file.entries[name], e.shape.count == rank, e.dtype == .f32 else {
+                throw SynthError.file(path, "missing or malformed tensor '\(name)'")
+            }
+            return e
+        }
+        let mean = try tensor("class_mean", rank: 2), std = try tensor("class_std", rank: 2), count = try tensor("class_count", rank: 1)
+        let k = mean.shape[0], d = mean.shape[1]
+        guard std.shape == [k, d], count.shape == [k] else { throw SynthError.file(path, "class_mean, class_std and class_count disagree in shape") }
+        let names = (file.metadata["bn_layers"] ?? "").split(separator: ",").map(String.init)
+        var layers: [LayerStatistics] = []
+        for name in names {
+            let m = try tensor("bn.\(name).class_mean", rank: 2), v = try tensor("bn.\(name).class_var", rank: 2)
+            guard m.shape[0] == k, m.shape == v.shape else { throw SynthError.file(path, "batch-norm statistics of '\(name)' have the wrong shape") }
+            layers.append(LayerStatistics(name: name, channels: m.shape[1], classMean: Array(m.values.buffer), classVar: Array(v.values.buffer)))
+        }
+        return FeatureStatistics(classes: k, dimension: d, classMean: Array(mean.values.buffer), classStd: Array(std.values.buffer),
+                                 classCounts: Array(count.values.buffer).map { Int($0) }, layers: layers,
+                                 classifierSHA256: sha, data: file.metadata["data"] ?? "")
+    }
+}
+
+/// Every batch-norm layer below `layer`, with its state-dict prefix ("b1", "layer2.0.bn1", ...),
+/// in registration order (the order a sequential network runs them).
+public func batchNormLayers(of layer: Layer, prefix: String = "") -> [(name: String, layer: BatchNorm)] {
+    var out: [(String, BatchNorm)] = []
+    for (name, child) in layer.children {
+        let full = prefix.isEmpty ? name : prefix + "." + name
+        if let bn = child as? BatchNorm { out.append((full, bn)) } else { out += batchNormLayers(of: child, prefix: full) }
+    }
+    return out
+}
+
+/// Hex sha256 of a file's bytes (model files are a few megabytes).
+public func sha256Hex(ofFile path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw SynthError.file(path, "cannot be read") }
+    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+}

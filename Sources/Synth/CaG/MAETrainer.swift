@@ -1,0 +1,99 @@
+import Datasets
+import Engine
+import Foundation
+
+/// Trains CaG's reconstruction module as a masked autoencoder: each step hides a fresh random
+/// share of patches, and the mean squared error counts only the hidden pixels (eq. 2), so the
+/// module learns to fill in what it cannot see rather than to copy what it can.
+public struct MAETrainer {
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var seed: UInt64
+    public var reportEvery = 50
+
+    public init(steps: Int, batchSize: Int = 128, learningRate: Float = 1e-3, seed: UInt64 = 0) {
+        self.steps = steps; self.batchSize = batchSize; self.learningRate = learningRate; self.seed = seed
+    }
+
+    /// The loss of one batch: reconstruction error over the hidden pixels only.
+    public static func loss(_ model: Reconstructor, images x: Tensor, mask: Tensor) -> Tensor {
+        maskedMSE(model(x, mask: mask), x, mask: 1 - mask)
+    }
+
+    public func train(_ model: Reconstructor, on data: Dataset, progress: (MAEProgress) -> Void = { _ in }) throws {
+        guard data.count > 0 else { throw SynthError("\(data.name): no images to train on") }
+        guard data.channels == model.card.channels, data.height == model.card.height, data.width == model.card.width else {
+            throw SynthError("\(data.name): images are \(data.channels)x\(data.height)x\(data.width), the reconstructor expects \(model.card.inputShape.map(String.init).joined(separator: "x"))")
+        }
+        model.train()
+        let opt = Adam(model.parameters, lr: learningRate)
+        var rng = RNG(seed: seed)
+        let n = data.count, bs = min(batchSize, n)
+        let start = Date()
+        var reportClock = start
+        var step = 0, epoch = 0, lossSum = 0.0, lossCount = 0, seen = 0
+        while step < steps {
+            epoch += 1
+            let order = rng.permutation(n)
+            var offset = 0
+            while offset < n && step < steps {
+                let idx = order[offset..<min(offset + bs, n)]
+                offset += idx.count
+                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
+                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+                let mask = PatchMask.random(count: idx.count, height: data.height, width: data.width,
+                                            patch: model.patch, ratio: model.maskRatio, rng: &rng)
+                let loss = MAETrainer.loss(model, images: x, mask: mask)
+                let value = loss.item
+                guard value.isFinite else { throw SynthError("MAE training diverged at step \(step + 1): loss is \(value) (try a lower --lr)") }
+                opt.zeroGrad()
+                loss.backward()
+                opt.step()
+                step += 1
+                lossSum += Double(value); lossCount += 1; seen += idx.count
+                let endOfEpoch = offset >= n || step == steps
+                if step % reportEvery == 0 || endOfEpoch {
+                    let now = Date()
+                    progress(MAEProgress(epoch: epoch, step: step, totalSteps: steps, loss: lossSum / Double(lossCount),
+                                         samplesPerSecond: Double(seen) / max(now.timeIntervalSince(reportClock), 1e-9),
+                                         secondsElapsed: now.timeIntervalSince(start), endOfEpoch: endOfEpoch))
+                    lossSum = 0; lossCount = 0; seen = 0; reportClock = now
+                }
+            }
+        }
+        model.eval()
+    }
+
+    /// Mean hidden-pixel error over a dataset with masks from `seed` (for reporting).
+    public static func evaluate(_ model: Reconstructor, on data: Dataset, seed: UInt64 = 1, batchSize: Int = 500) -> Double {
+        var rng = RNG(seed: seed)
+        var total = 0.0
+        Autodiff.withoutGrad {
+            var offset = 0
+            while offset < data.count {
+                let idx = Array(offset..<min(offset + batchSize, data.count))
+                offset += idx.count
+                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
+                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+                let mask = PatchMask.random(count: idx.count, height: data.height, width: data.width,
+                                            patch: model.patch, ratio: model.maskRatio, rng: &rng)
+                total += Double(loss(model, images: x, mask: mask).item) * Double(idx.count)
+            }
+        }
+        return total / Double(max(data.count, 1))
+    }
+}
+
+/// A snapshot of MAE training for progress display.
+public struct MAEProgress: Sendable {
+    public let epoch: Int
+    public let step: Int
+    public let totalSteps: Int
+    /// Mean hidden-pixel error since the previous report.
+    public let loss: Double
+    public let samplesPerSecond: Double
+    public let secondsElapsed: Double
+    public let endOfEpoch: Bool
+    public var etaSeconds: Double { step > 0 ? secondsElapsed / Double(step) * Double(totalSteps - step) : .nan }
+}

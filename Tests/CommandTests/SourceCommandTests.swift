@@ -1,0 +1,107 @@
+import Engine
+import Foundation
+import Models
+import Shards
+import Synth
+import Testing
+
+/// `synth build` with each generation source, end to end through the binary, on tiny models:
+/// the source plugs into filter, shards and manifest; model roles are recorded; bad model files
+/// and impossible requests are refused with one line and leave nothing behind.
+@Suite(.enabled(if: Fixtures.fashionAvailable, "needs Fashion-MNIST (apt package dataset-fashion-mnist)"))
+struct SourceCommandTests {
+    static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    /// A small, untrained generator at 28 px (conditional or not), with standing statistics.
+    static func generator(_ path: String, conditional: Bool = true, seed: UInt64) throws {
+        let config = GANConfig(channels: 1, height: 28, width: 28, classNames: classNames, conditional: conditional,
+                               block: .concat, zDim: 8, generatorWidth: 2, discriminatorWidth: 2)
+        var rng = RNG(seed: seed)
+        let g = ResGANGenerator(config, rng: &rng)
+        g.recomputeStatistics(batches: 1, batchSize: 8, seed: seed)
+        try GANFile.save(g, to: path)
+    }
+
+    static func manifest(_ dir: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: ShardFiles.join(dir, "manifest.json")))
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    static func modelRoles(_ dir: String) throws -> [String] {
+        let m = try manifest(dir)
+        let models = (m["build"] as? [String: Any])?["models"] as? [[String: Any]] ?? []
+        return models.compactMap { $0["role"] as? String }
+    }
+
+    @Test func cagBuildsVerifiesAndRecordsItsModels() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let classifier = try Fixtures.classifier(seed: 1), filter = try Fixtures.classifier(seed: 2)
+        let recon = dir.file("recon.safetensors")
+        try ReconstructorFile.save(try Reconstructor(card: Reconstructor.card(channels: 1, height: 28, width: 28, hiddenWidth: 4), seed: 3), to: recon)
+        // The inverted classifier's statistics, through the command users run.
+        let c = dir.file("c.safetensors")
+        try FileManager.default.copyItem(atPath: classifier, toPath: c)
+        let stats = try SynthProcess.run(["stats", "--model", c, "--data", "fashion-mnist:test@200"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let args = ["build", "--source", "cag", "--classifier", c, "--reconstructor", recon, "--filter", filter,
+                    "--threshold", "0", "--classes", "0,1", "--per-class", "2", "--max-attempts", "16", "--seed", "5",
+                    "--source-option", "steps=2", "--source-option", "batch=4", "--source-option", "bn-loss=0.1",
+                    "--name", "cag", "--out", dir.file("out")]
+        let r = try SynthProcess.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try SynthProcess.run(["verify", dir.file("out")]).status == 0)
+        let roles = try Self.modelRoles(dir.file("out"))
+        #expect(roles.contains("classifier") && roles.contains("reconstructor") && roles.contains("statistics") && roles.contains("filter"), "\(roles)")
+
+        // The filter may not be the classifier CaG inverts.
+        var same = args
+        same[same.firstIndex(of: "--filter")! + 1] = c
+        same[same.firstIndex(of: "--out")! + 1] = dir.file("same")
+        expectFailure(try SynthProcess.run(same), mentioning: "the filter must be another model")
+        #expect(!dir.exists("same/manifest.json"))
+    }
+
+    @Test func cagRefusesMoreClassesThanTheClassifierKnows() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let c = try Fixtures.classifier(seed: 1)
+        let r = try SynthProcess.run(["build", "--source", "cag", "--classifier", c, "--source-option", "reconstructor=false",
+                                      "--source-option", "bn-loss=0", "--no-filter", "--classes", "100", "--per-class", "1", "--out", dir.file("out")])
+        SynthProcess.expectBadInput(r, mentioning: [c, "10 classes"])
+        #expect(!dir.exists("out"))
+        let bad = try SynthProcess.run(["build", "--source", "cag", "--classifier", c, "--source-option", "lambda-div=abc",
+                                        "--no-filter", "--per-class", "1", "--out", dir.file("out2")])
+        SynthProcess.expectBadInput(bad, mentioning: ["lambda-div=abc"])
+    }
+
+    @Test func ganFromSeveralGeneratorsAndFromALatentConditionedOne() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let g1 = dir.file("g1.safetensors"), g2 = dir.file("g2.safetensors"), u = dir.file("u.safetensors")
+        try Self.generator(g1, seed: 1); try Self.generator(g2, seed: 2); try Self.generator(u, conditional: false, seed: 3)
+        let args = ["build", "--source", "gan", "--generator", g1, g2, "--no-filter", "--classes", "0,1,2",
+                    "--per-class", "4", "--seed", "9", "--name", "g", "--out"]
+        let a = try SynthProcess.run(args + [dir.file("a")])
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(try SynthProcess.run(["verify", dir.file("a")]).status == 0)
+        #expect(try Self.modelRoles(dir.file("a")) == ["generator", "generator"])
+        // Same seed, same bytes.
+        #expect(try SynthProcess.run(args + [dir.file("b")]).status == 0)
+        #expect(try directoryHashes(dir.file("a")) == directoryHashes(dir.file("b")))
+
+        // An unconditional generator cannot serve --source gan; a flag gan ignores is refused.
+        SynthProcess.expectBadInput(try SynthProcess.run(["build", "--source", "gan", "--generator", u, "--no-filter", "--per-class", "1", "--out", dir.file("c")]),
+                                    mentioning: [u, "unconditional"])
+        SynthProcess.expectBadInput(try SynthProcess.run(["build", "--source", "gan", "--generator", g1, "--classifier", g2,
+                                                          "--no-filter", "--per-class", "1", "--out", dir.file("d")]), mentioning: ["--classifier"])
+        #expect(!dir.exists("c") && !dir.exists("d"))
+
+        // gan-latent: the unconditional generator steered by an input generator.
+        var rng = RNG(seed: 4)
+        let ig = InputGenerator(classNames: Self.classNames, zDim: 8, hidden: 6, rng: &rng)
+        try ig.save(to: dir.file("ig.safetensors"), imageShape: [1, 28, 28])
+        let l = try SynthProcess.run(["build", "--source", "gan-latent", "--generator", u, "--input-generator", dir.file("ig.safetensors"),
+                                      "--no-filter", "--classes", "0,1", "--per-class", "3", "--out", dir.file("latent")])
+        #expect(l.status == 0, "\(l.stderr)")
+        #expect(try Self.modelRoles(dir.file("latent")) == ["generator", "input-generator"])
+        #expect(try SynthProcess.run(["verify", dir.file("latent")]).status == 0)
+    }
+}
