@@ -56,15 +56,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: fast),
 
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
+        // What several test targets share: the finite-difference gradient check, the reference Python.
+        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets"]),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Trainer", "Engine"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Models", "Datasets", "Engine"]),
         .testTarget(name: "FilterTests", dependencies: ["Filter", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
-        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Synth", "Engine"]),
-        .testTarget(name: "SynthTests", dependencies: ["Synth", "Engine", "Models", "Datasets"]),
+        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Synth", "Engine", "TestSupport"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Engine", "Models", "Datasets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Shards
 import Testing
+import TestSupport
 
 /// The `synth` binary end to end: exit codes and messages, SIGKILL at many points then --resume,
 /// a full disk, workers from job-array variables, verify of damaged shards, Python readers.

@@ -59,36 +59,6 @@ enum SynthProcess {
     }
 }
 
-/// Python from SYNTH_PYTHON (scripts/test sets it), or nil: tests that need it are skipped by name.
-enum ReferencePython {
-    static let path: String? = {
-        guard let p = ProcessInfo.processInfo.environment["SYNTH_PYTHON"], !p.isEmpty,
-              FileManager.default.isExecutableFile(atPath: p) else { return nil }
-        return p
-    }()
-
-    /// Runs `python -c script args...`; records an issue with stderr when it fails.
-    @discardableResult
-    static func run(_ script: String, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String? {
-        guard let path else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-c", script] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = drain(err)
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        errData.wait()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            Issue.record("python failed: \(String(decoding: errData.data, as: UTF8.self))", sourceLocation: sourceLocation)
-            return nil
-        }
-        return String(decoding: outData, as: UTF8.self)
-    }
-}
 
 /// The one-line error contract: status 2 (or `status`), one line on stderr starting "synth: " that mentions `needle`.
 func expectFailure(_ r: SynthProcess.Result, status: Int32 = 2, mentioning needle: String, sourceLocation: SourceLocation = #_sourceLocation) {

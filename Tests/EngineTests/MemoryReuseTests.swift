@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Engine
 @testable import Models
 
@@ -28,5 +29,37 @@ import Testing
             if grew == 0 { break }
         }
         #expect(grew == 0, "the pool created \(grew) bytes over 20 steady steps")
+    }
+
+    /// A build filters candidate batches of every size up to its batch size; after one pass over
+    /// the sizes, further passes take all their memory from the pool (size classes share blocks).
+    @Test func varyingBatchSizesStopAllocating() throws {
+        let card = ModelCard(kind: "classifier", arch: "resnet-s", hyperparameters: ["width": 4], classNames: (0..<4).map(String.init),
+                             channels: 1, height: 28, width: 28, mean: [0], std: [1])
+        let model = try Architectures.classifier(card, seed: 1)
+        model.eval()
+        let inputs = (1...24).map { randn([$0, 1, 28, 28], seed: UInt64($0), requiresGrad: false) }
+        func pass() { for x in inputs { _ = Autodiff.withoutGrad { softmax(model(x)) } } }
+        pass()
+        var grew = Int.max
+        for _ in 0..<3 {
+            let before = BufferPool.shared.bytesCreated
+            for _ in 0..<3 { pass() }
+            grew = min(grew, BufferPool.shared.bytesCreated - before)
+            if grew == 0 { break }
+        }
+        #expect(grew == 0, "the pool created \(grew) bytes over passes of batch sizes it had seen")
+    }
+
+    @Test func sizeClassesWasteAtMostAQuarter() {
+        var last = 0
+        for n in 1...100_000 {
+            let c = BufferPool.sizeClass(n)
+            #expect(c >= n && c >= last)
+            if n > 64 { #expect(Double(c) <= 1.25 * Double(n)) }
+            last = c
+        }
+        // Few classes: sizes 1...100k share about 4 per doubling.
+        #expect(Set((1...100_000).map(BufferPool.sizeClass)).count < 80)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
 
 /// The inputs the PyTorch fixtures were computed from: sin(0.37 i + k) * 2 + 0.5 (i mod 3).

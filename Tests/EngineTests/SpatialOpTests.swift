@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Engine
 
 /// Distinct values spaced `step` apart inside every plane of up to 1009 pixels (a permutation of

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Models
 import Testing
+import TestSupport
 @testable import Synth
 
 @Suite("GAN sources")

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 @testable import Synth
 
 /// bench/resgan.py is the PyTorch twin of resgan-g / resgan-d that the training-step benchmark

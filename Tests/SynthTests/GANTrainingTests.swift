@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Models
 import Testing
+import TestSupport
 @testable import Synth
 
 /// A small in-memory dataset of blobs whose brightness depends on the class.

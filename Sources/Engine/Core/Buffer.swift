@@ -28,10 +28,14 @@ public final class Buffer: @unchecked Sendable {
     }
 }
 
-/// Free lists of aligned blocks keyed by element count.
+/// Free lists of aligned blocks keyed by size class.
 ///
-/// Bounded by the peak working set of the program: a block is only created when no free block
-/// of that size exists. `bytesCreated` lets tests prove that steady-state loops stop allocating.
+/// A request is rounded up to its size class (multiples of 16 floats up to 64, then four classes
+/// per doubling, so at most 25% is wasted). Classes matter when shapes vary: a build filters
+/// candidate batches of every size from 1 to the batch size, and exact-size lists would keep a
+/// new set of blocks for each size, growing without bound; with classes, nearby sizes share
+/// blocks and the pool stays near the peak working set. A block is only created when no free
+/// block of its class exists. `bytesCreated` lets tests prove that steady-state loops stop allocating.
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
@@ -42,8 +46,16 @@ public final class BufferPool: @unchecked Sendable {
 
     private init() { pthread_mutex_init(&lock, nil) }
 
+    /// The capacity a request of `count` floats gets.
+    static func sizeClass(_ count: Int) -> Int {
+        if count <= 64 { return max(16, (count + 15) & ~15) }
+        let base = 1 << (Int.bitWidth - 1 - (count - 1).leadingZeroBitCount)   // base < count <= 2 base
+        let step = base / 4
+        return (count + step - 1) / step * step
+    }
+
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let n = max(count, 1)
+        let n = BufferPool.sizeClass(count)
         pthread_mutex_lock(&lock)
         if var list = free[n], let p = list.popLast() {
             free[n] = list
@@ -60,9 +72,19 @@ public final class BufferPool: @unchecked Sendable {
         return raw.bindMemory(to: Float.self, capacity: n)
     }
 
+    /// Idle memory beyond this goes back to the system instead of the free lists: a safety net
+    /// for programs whose shapes keep changing, far above any steady loop's working set.
+    public static let maxIdleBytes = 2 << 30
+
     func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        let n = max(count, 1)
+        let n = BufferPool.sizeClass(count)
         pthread_mutex_lock(&lock)
+        if bytesFree + n * 4 > BufferPool.maxIdleBytes {
+            bytesCreated -= n * 4
+            pthread_mutex_unlock(&lock)
+            Foundation.free(p)
+            return
+        }
         free[n, default: []].append(p)
         bytesFree += n * 4
         pthread_mutex_unlock(&lock)

@@ -78,11 +78,17 @@ public final class GANSource: SampleSource {
         }
         let out = Tensor(uninitialized: [count] + imageShape)
         let size = imageShape.reduce(1, *)
+        // In chunks of at most `preferredBatch`: the pipeline asks for counts of every size, and
+        // fixed-size passes keep the activation memory bounded and reused.
         for (k, g) in generators.enumerated() where !chosen[k].isEmpty {
-            let z = Tensor(latents[k], shape: [chosen[k].count, g.config.zDim])
-            let x = Autodiff.withoutGrad { g(z, labels: Array(repeating: label, count: chosen[k].count)) }
-            for (r, i) in chosen[k].enumerated() {
-                toUnitRange(x.ptr + r * size, into: out.ptr + i * size, count: size)
+            let zDim = g.config.zDim
+            for start in stride(from: 0, to: chosen[k].count, by: preferredBatch) {
+                let rows = chosen[k][start..<min(start + preferredBatch, chosen[k].count)]
+                let z = Tensor(Array(latents[k][(start * zDim)..<((start + rows.count) * zDim)]), shape: [rows.count, zDim])
+                let x = Autodiff.withoutGrad { g(z, labels: Array(repeating: label, count: rows.count)) }
+                for (r, i) in rows.enumerated() {
+                    toUnitRange(x.ptr + r * size, into: out.ptr + i * size, count: size)
+                }
             }
         }
         return out

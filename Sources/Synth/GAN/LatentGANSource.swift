@@ -63,10 +63,16 @@ public final class LatentGANSource: SampleSource {
             var rng = RNG(seed: RNG.derive(seed, UInt64(i)))
             rng.fillNormal(eps.ptr + i * z, count: z)
         }
-        let labels = Array(repeating: label, count: count)
-        let x = Autodiff.withoutGrad { generator(inputGenerator.latents(labels: labels, eps: eps), labels: labels) }
-        let out = Tensor(uninitialized: x.shape)
-        toUnitRange(x.ptr, into: out.ptr, count: x.count)
+        // In chunks of at most `preferredBatch` (bounded, reused activation memory).
+        let out = Tensor(uninitialized: [count] + imageShape)
+        let size = imageShape.reduce(1, *)
+        for start in stride(from: 0, to: count, by: preferredBatch) {
+            let n = min(preferredBatch, count - start)
+            let chunk = Tensor(Array(UnsafeBufferPointer(start: eps.ptr + start * z, count: n * z)), shape: [n, z])
+            let labels = Array(repeating: label, count: n)
+            let x = Autodiff.withoutGrad { generator(inputGenerator.latents(labels: labels, eps: chunk), labels: labels) }
+            toUnitRange(x.ptr, into: out.ptr + start * size, count: n * size)
+        }
         return out
     }
 }

@@ -1,13 +1,12 @@
 import Testing
 import Engine
 
-/// (A copy of Tests/EngineTests/GradCheck.swift: test targets cannot import each other.)
 /// Finite-difference gradient check: L = sum(f(inputs) * r) for a fixed random r, the analytic
 /// Float gradient from `backward` against Double central differences of L.
 ///
 /// Inputs that do not require a gradient are held constant. `maxChecks` picks that many elements
 /// per input at random (all of them when the input is small).
-func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, rtol: Double = 2e-2, atol: Double = 2e-3,
+public func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, rtol: Double = 2e-2, atol: Double = 2e-3,
                     maxChecks: Int = 60, seed: UInt64 = 7,
                     sourceLocation: SourceLocation = #_sourceLocation,
                     _ f: ([Tensor]) -> Tensor) {
@@ -51,7 +50,7 @@ func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, rtol: Double = 2e-2, 
 }
 
 /// A tensor of normal values that takes part in gradient checks.
-func randn(_ shape: [Int], seed: UInt64, scale: Float = 1, requiresGrad: Bool = true) -> Tensor {
+public func randn(_ shape: [Int], seed: UInt64, scale: Float = 1, requiresGrad: Bool = true) -> Tensor {
     var rng = RNG(seed: seed)
     let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
     rng.fillNormal(t.ptr, count: t.count, std: scale)
@@ -59,7 +58,7 @@ func randn(_ shape: [Int], seed: UInt64, scale: Float = 1, requiresGrad: Bool = 
 }
 
 /// Values kept at least `gap` away from zero, so kinks (ReLU, max) are not straddled by +-eps.
-func randnAwayFromZero(_ shape: [Int], seed: UInt64, gap: Float = 0.05) -> Tensor {
+public func randnAwayFromZero(_ shape: [Int], seed: UInt64, gap: Float = 0.05) -> Tensor {
     let t = randn(shape, seed: seed)
     for i in 0..<t.count where abs(t.ptr[i]) < gap { t.ptr[i] = t.ptr[i] < 0 ? -gap - 0.05 : gap + 0.05 }
     return t

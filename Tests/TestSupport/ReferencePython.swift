@@ -2,20 +2,21 @@ import Foundation
 import Testing
 
 /// The Python interpreter tests compare against (scripts/test sets SYNTH_PYTHON to the project's
-/// venv with torch and safetensors). nil when unset or not executable: such tests are skipped.
-enum ReferencePython {
-    static let path: String? = {
+/// venv with torch, safetensors, webdataset and jsonschema). nil when unset or not executable: such tests are skipped.
+public enum ReferencePython {
+    public static let path: String? = {
         guard let p = ProcessInfo.processInfo.environment["SYNTH_PYTHON"], !p.isEmpty,
               FileManager.default.isExecutableFile(atPath: p) else { return nil }
         return p
     }()
 
-    static var available: Bool { path != nil }
+    public static var available: Bool { path != nil }
 
-    /// Runs `script` with `arguments` (sys.argv[1...]); returns stdout, or records an issue with
-    /// stderr and returns nil when Python fails.
+    /// Runs `python -c script args...` (sys.argv[1...]); returns stdout, or records an issue with
+    /// stderr and returns nil when Python fails. stderr is drained while stdout is read, so a
+    /// chatty script cannot fill a pipe and hang.
     @discardableResult
-    static func run(_ script: String, _ arguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+    public static func run(_ script: String, _ arguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) -> String? {
         guard let path else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -27,8 +28,12 @@ enum ReferencePython {
             Issue.record("cannot run \(path): \(error)", sourceLocation: sourceLocation)
             return nil
         }
+        var stderr = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { stderr = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             Issue.record("python failed (\(process.terminationStatus)): \(String(decoding: stderr, as: UTF8.self))", sourceLocation: sourceLocation)
@@ -39,12 +44,12 @@ enum ReferencePython {
 }
 
 /// A fresh directory under the system temporary directory, removed by `cleanup()`.
-struct ScratchDirectory {
-    let path: String
-    init() {
+public struct ScratchDirectory {
+    public let path: String
+    public init() {
         path = NSTemporaryDirectory() + "synth-test-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
-    func file(_ name: String) -> String { path + "/" + name }
-    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+    public func file(_ name: String) -> String { path + "/" + name }
+    public func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
