@@ -79,8 +79,9 @@ struct SourceCommandTests {
         try Self.generator(g1, seed: 1); try Self.generator(g2, seed: 2); try Self.generator(u, conditional: false, seed: 3)
         let args = ["build", "--source", "gan", "--generator", g1, g2, "--no-filter", "--classes", "0,1,2",
                     "--per-class", "4", "--seed", "9", "--name", "g", "--out"]
-        let a = try SynthProcess.run(args + [dir.file("a")])
+        let a = try SynthProcess.run(args + [dir.file("a"), "--verbose"])
         #expect(a.status == 0, "\(a.stderr)")
+        #expect(a.stderr.contains("samples") && a.stderr.contains("pass"), "--verbose reports progress in a pipe: \(a.stderr)")
         #expect(try SynthProcess.run(["verify", dir.file("a")]).status == 0)
         #expect(try Self.modelRoles(dir.file("a")) == ["generator", "generator"])
         // Same seed, same bytes.

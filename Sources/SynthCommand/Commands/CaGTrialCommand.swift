@@ -16,7 +16,7 @@ struct CaGTrialCommand: ParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "Classifier to invert (default: models/cag-ref-cnn.safetensors).") var classifier: String?
+    @Option(help: "Classifier to invert (default: models/teacher-ref-cnn.safetensors).") var classifier: String?
     @Option(help: "Reconstruction module (default: models/cag-ref-recon.safetensors).") var reconstructor: String?
     @Option(help: "Directory of the default models.") var models = "models"
     @OptionGroup var cag: CaGOptions

@@ -14,7 +14,7 @@ struct StatsCommand: ParsableCommand {
         deviation of the penultimate features (eq. 6-7) and per-class channel statistics of every
         batch-norm layer's input. The classifier file itself is not changed.
         Example:
-          synth stats --model models/fmnist-cag-ref-cnn.safetensors --data fashion-mnist:train
+          synth stats --model models/teacher-ref-cnn.safetensors --data fashion-mnist:train
         """
     )
 
