@@ -8,6 +8,20 @@ import TestSupport
 /// other tests allocate concurrently), hence `.serialized` on a suite of one and a private
 /// comparison of the pool's creation counter around this test's own steps only.
 @Suite(.serialized) struct MemoryReuseTests {
+    /// Bytes the pool creates while `work` runs. Other tests may allocate concurrently; work of
+    /// ours is steady when, repeated, it never needs more than the warm-up left behind, so the
+    /// smallest of five tries rules out a neighbour.
+    static func poolGrowth(_ work: () -> Void) -> Int {
+        var grew = Int.max
+        for _ in 0..<5 {
+            let before = BufferPool.shared.bytesCreated
+            work()
+            grew = min(grew, BufferPool.shared.bytesCreated - before)
+            if grew == 0 { break }
+        }
+        return grew
+    }
+
     @Test func trainingStepsStopAllocating() throws {
         let card = ModelCard(kind: "classifier", arch: "resnet-s", hyperparameters: ["width": 8], classNames: (0..<4).map(String.init),
                              channels: 1, height: 28, width: 28, mean: [0], std: [1])
@@ -19,15 +33,7 @@ import TestSupport
             opt.zeroGrad(); loss.backward(); opt.step()
         }
         for _ in 0..<3 { step() }
-        // Other tests may allocate concurrently; a step of ours is steady when, repeated many
-        // times, it never needs more than the warm-up left behind. Retry to rule out a neighbour.
-        var grew = Int.max
-        for _ in 0..<3 {
-            let before = BufferPool.shared.bytesCreated
-            for _ in 0..<20 { step() }
-            grew = min(grew, BufferPool.shared.bytesCreated - before)
-            if grew == 0 { break }
-        }
+        let grew = Self.poolGrowth { for _ in 0..<20 { step() } }
         #expect(grew == 0, "the pool created \(grew) bytes over 20 steady steps")
     }
 
@@ -41,13 +47,7 @@ import TestSupport
         let inputs = (1...24).map { randn([$0, 1, 28, 28], seed: UInt64($0), requiresGrad: false) }
         func pass() { for x in inputs { _ = Autodiff.withoutGrad { softmax(model(x)) } } }
         pass()
-        var grew = Int.max
-        for _ in 0..<3 {
-            let before = BufferPool.shared.bytesCreated
-            for _ in 0..<3 { pass() }
-            grew = min(grew, BufferPool.shared.bytesCreated - before)
-            if grew == 0 { break }
-        }
+        let grew = Self.poolGrowth { for _ in 0..<3 { pass() } }
         #expect(grew == 0, "the pool created \(grew) bytes over passes of batch sizes it had seen")
     }
 

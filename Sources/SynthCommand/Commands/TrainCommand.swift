@@ -32,11 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Report progress in pipes too (one line per epoch).") var verbose = false
 
     func validate() throws {
-        if epochs != nil && steps != nil { throw ValidationError("give --epochs or --steps, not both") }
-        if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let s = steps, s < 1 { throw ValidationError("--steps must be at least 1") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        try validateTrainingFlags(epochs: epochs, steps: steps, batch: batch, lr: lr)
         if TrainingConfig.OptimizerKind(rawValue: optimizer) == nil { throw ValidationError("--optimizer must be adam, adamw or sgd") }
         if schedule != "cosine" && schedule != "constant" { throw ValidationError("--schedule must be cosine or constant") }
         if !Architectures.classifiers.contains(arch) {

@@ -29,11 +29,7 @@ struct TrainMAECommand: ParsableCommand {
     @Flag(help: "Report progress in pipes too (one line per epoch).") var verbose = false
 
     func validate() throws {
-        if epochs != nil && steps != nil { throw ValidationError("give --epochs or --steps, not both") }
-        if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let s = steps, s < 1 { throw ValidationError("--steps must be at least 1") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        try validateTrainingFlags(epochs: epochs, steps: steps, batch: batch, lr: lr)
         if width < 1 { throw ValidationError("--width must be at least 1") }
         if !(maskRatio > 0 && maskRatio < 1) { throw ValidationError("--mask-ratio must lie strictly between 0 and 1") }
     }
