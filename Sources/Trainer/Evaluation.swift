@@ -58,4 +58,29 @@ public struct Evaluation: Sendable, Codable {
         return Evaluation(samples: data.count, correct: correct, meanLoss: lossSum / Double(max(data.count, 1)),
                           confusion: confusion, classNames: model.card.classNames)
     }
+
+    /// The model's class probabilities for every image (count * classes, row after row), in
+    /// evaluation mode: the labels a trained solver gives data it did not see labelled.
+    public static func probabilities(_ model: Classifier, on data: Dataset, batchSize: Int = 500) throws -> [Float] {
+        guard data.channels == model.card.channels, data.height == model.card.height, data.width == model.card.width else {
+            throw SynthError("\(data.name): images are \(data.channels)x\(data.height)x\(data.width), the model expects \(model.card.inputShape.map(String.init).joined(separator: "x"))")
+        }
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        var out: [Float] = []
+        out.reserveCapacity(data.count * model.card.classes)
+        Autodiff.withoutGrad {
+            var offset = 0
+            while offset < data.count {
+                let idx = Array(offset..<min(offset + batchSize, data.count))
+                offset += idx.count
+                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
+                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+                let p = softmax(model(x))
+                out.append(contentsOf: UnsafeBufferPointer(start: p.ptr, count: p.count))
+            }
+        }
+        return out
+    }
 }

@@ -17,22 +17,46 @@ public struct ReplaySettings: Codable, Equatable, Sendable {
     public var learningRate: Float
     public var cosine: Bool
     public var seed: UInt64
+    /// How replayed synthetic samples are labelled during task B.
+    public var syntheticLabels: SyntheticReplayLabels
 
     enum CodingKeys: String, CodingKey {
         case oldClasses = "old_classes", newClasses = "new_classes", arch, stepsA = "steps_a", stepsB = "steps_b"
-        case batchSize = "batch", learningRate = "lr", cosine, seed
+        case batchSize = "batch", learningRate = "lr", cosine, seed, syntheticLabels = "synthetic_labels"
     }
 
     public init(oldClasses: [Int] = [0, 1, 2, 3, 4], newClasses: [Int] = [5, 6, 7, 8, 9], arch: String = "ref-cnn",
                 stepsA: Int = 1000, stepsB: Int = 1000, batchSize: Int = 128, learningRate: Float = 1e-3,
-                cosine: Bool = true, seed: UInt64 = 0) {
+                cosine: Bool = true, seed: UInt64 = 0, syntheticLabels: SyntheticReplayLabels = .stored) {
         self.oldClasses = oldClasses; self.newClasses = newClasses; self.arch = arch; self.stepsA = stepsA
         self.stepsB = stepsB; self.batchSize = batchSize; self.learningRate = learningRate; self.cosine = cosine; self.seed = seed
+        self.syntheticLabels = syntheticLabels
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        oldClasses = try c.decode([Int].self, forKey: .oldClasses); newClasses = try c.decode([Int].self, forKey: .newClasses)
+        arch = try c.decode(String.self, forKey: .arch)
+        stepsA = try c.decode(Int.self, forKey: .stepsA); stepsB = try c.decode(Int.self, forKey: .stepsB)
+        batchSize = try c.decode(Int.self, forKey: .batchSize); learningRate = try c.decode(Float.self, forKey: .learningRate)
+        cosine = try c.decode(Bool.self, forKey: .cosine); seed = try c.decode(UInt64.self, forKey: .seed)
+        // Results written before the option existed replayed the stored labels.
+        syntheticLabels = try c.decodeIfPresent(SyntheticReplayLabels.self, forKey: .syntheticLabels) ?? .stored
     }
 
     func config(steps: Int) -> TrainingConfig {
         TrainingConfig(length: .steps(steps), batchSize: batchSize, learningRate: learningRate, optimizer: .adam, cosine: cosine, seed: seed)
     }
+}
+
+/// The labels a replayed synthetic sample is trained on in task B.
+public enum SyntheticReplayLabels: String, Codable, Sendable, CaseIterable {
+    /// The class the source generated it for (its .cls).
+    case stored
+    /// The task-A model's probability vector for it (the old "solver" labels its own replay, as in
+    /// deep generative replay, Shin et al. 2017): a sample the generator drew badly still teaches
+    /// what the old model would have said about it, instead of a label it does not look like.
+    case solver
 }
 
 public struct ReplayRow: Codable, Equatable, Sendable {
@@ -152,8 +176,13 @@ public enum ReplayExperiment {
             for (entry, values) in zip(model.stateDict(), afterA) {
                 values.withUnsafeBufferPointer { entry.tensor.ptr.update(from: $0.baseAddress!, count: values.count) }
             }
-            let mixed = buffer.map { concatenate(taskB, $0) } ?? taskB
-            try ClassifierTrainer(config: settings.config(steps: settings.stepsB)).train(model, on: mixed) { progress(.taskB(name), $0) }
+            var mixed = buffer.map { concatenate(taskB, $0) } ?? taskB
+            let solverLabelled = kind == "synthetic" && settings.syntheticLabels == .solver
+            if solverLabelled, let buffer {
+                mixed.softLabels = oneHot(taskB.labels, classes: data.classCount) + (try Evaluation.probabilities(model, on: buffer))
+            }
+            try ClassifierTrainer(config: settings.config(steps: settings.stepsB), soft: solverLabelled)
+                .train(model, on: mixed) { progress(.taskB(name), $0) }
             let evOld = try Evaluation.run(model, on: testOld), evNew = try Evaluation.run(model, on: testNew)
             let ev = try Evaluation.run(model, on: test)
             let counts = ev.confusion.map { $0.reduce(0, +) }
@@ -182,6 +211,12 @@ public enum ReplayExperiment {
             round += 1
         }
         return taskA.subset(indices: picked.sorted())
+    }
+
+    static func oneHot(_ labels: [Int], classes: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: labels.count * classes)
+        for (i, l) in labels.enumerated() { out[i * classes + l] = 1 }
+        return out
     }
 
     static func relabel(_ d: Dataset, classNames: [String]) -> Dataset {

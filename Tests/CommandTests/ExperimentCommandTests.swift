@@ -187,6 +187,10 @@ struct ExperimentCommandTests {
         #expect(rows.map { $0["buffer"] as! Int } == [0, 20, 20])
         #expect((result["recovered"] as? [String: Any])?[old] != nil)
         #expect(dir.exists("replay.json"))
+        let solver = try SynthProcess.run(["replay-eval", "--synthetic", old, "--data", "fashion-mnist:train@500", "--test", "fashion-mnist:test@200",
+                                           "--steps-a", "3", "--steps-b", "3", "--batch", "16", "--synthetic-labels", "solver"])
+        #expect(solver.status == 0 && solver.stdout.contains("synthetic replay labels: solver"), "\(solver.stderr)")
+        expectFailure(try SynthProcess.run(["replay-eval", "--synthetic", old, "--synthetic-labels", "teacher"]), mentioning: "--synthetic-labels")
         expectFailure(try SynthProcess.run(["replay-eval", "--steps-a", "2"]), mentioning: "--synthetic")
     }
 }

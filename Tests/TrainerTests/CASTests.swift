@@ -83,4 +83,27 @@ import Trainer
             try ReplayExperiment.run(data: data, test: test, settings: settings, synthetic: [("new", newOnly)])
         }
     }
+
+    /// Solver labels: the task-A model labels the replay. A synthetic buffer whose stored classes
+    /// are wrong (each old stripe filed under the next old class) teaches the wrong classes with
+    /// stored labels, and the right ones when the task-A model labels it.
+    @Test func solverLabelsReplaceTheStoredClasses() throws {
+        let data = Self.stripes(300), test = Self.stripes(100, seed: 7)
+        let drawn = Self.stripes(100, classes: 5, seed: 8)
+        let misfiled = Dataset(name: "misfiled", pixels: drawn.pixels, count: drawn.count, channels: 1, height: 28, width: 28,
+                               labels: drawn.labels.map { ($0 + 1) % 5 }, classNames: drawn.classNames)
+        var accuracy: [SyntheticReplayLabels: Double] = [:]
+        for labels in SyntheticReplayLabels.allCases {
+            let settings = ReplaySettings(stepsA: 30, stepsB: 30, batchSize: 16, learningRate: 3e-3, syntheticLabels: labels)
+            let r = try ReplayExperiment.run(data: data, test: test, settings: settings, synthetic: [("misfiled", misfiled)])
+            #expect(r.oldAccuracyAfterA > 0.9, "task A should learn the stripes: \(r.oldAccuracyAfterA)")
+            accuracy[labels] = r.rows.last!.oldAccuracy
+            let back = try JSONDecoder().decode(ReplayResult.self, from: JSONEncoder().encode(r))
+            #expect(back.settings.syntheticLabels == labels)
+        }
+        #expect(accuracy[.stored]! < 0.5 && accuracy[.solver]! > 0.8, "\(accuracy)")
+        // Results written before the option existed read as stored labels.
+        let old = #"{"old_classes":[0],"new_classes":[1],"arch":"ref-cnn","steps_a":1,"steps_b":1,"batch":1,"lr":0.001,"cosine":true,"seed":0}"#
+        #expect(try JSONDecoder().decode(ReplaySettings.self, from: Data(old.utf8)).syntheticLabels == .stored)
+    }
 }

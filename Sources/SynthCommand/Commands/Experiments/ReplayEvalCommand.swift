@@ -5,6 +5,8 @@ import Foundation
 import Shards
 import Trainer
 
+extension SyntheticReplayLabels: ExpressibleByArgument {}
+
 struct ReplayEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay-eval",
@@ -15,11 +17,14 @@ struct ReplayEvalCommand: ParsableCommand {
         with a synthetic dataset of the old classes mixed into B (--synthetic DIR, e.g. a build
         with --classes 0,1,2,3,4), and with a real buffer of the same size drawn from task A.
         Reported: accuracy on the old classes' test images after B, and the recovered fraction
-        (synthetic - none) / (real - none).
+        (synthetic - none) / (real - none). --synthetic-labels solver trains on the task-A model's
+        probabilities for each replayed synthetic sample instead of its stored class (deep
+        generative replay's solver labels); the real buffer always keeps its true labels.
 
         Examples:
           synth replay-eval --synthetic data/gan-old
           synth replay-eval --synthetic data/gan-old --synthetic data/cag-old --json --out runs/replay.json
+          synth replay-eval --synthetic data/gan-old --synthetic-labels solver
           synth replay-eval --buffer 5000              (no synthetic: no replay vs a real buffer)
         """
     )
@@ -36,6 +41,8 @@ struct ReplayEvalCommand: ParsableCommand {
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Learning-rate schedule of each task: cosine or constant.") var schedule = "cosine"
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Labels of replayed synthetic samples: stored (their class) or solver (the task-A model's probabilities).")
+    var syntheticLabels: SyntheticReplayLabels = .stored
     @Option(help: "Write the result as JSON here.") var out: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "Report progress in pipes too.") var verbose = false
@@ -60,7 +67,7 @@ struct ReplayEvalCommand: ParsableCommand {
         }
         let settings = ReplaySettings(oldClasses: try classes(old, "--old"), newClasses: try classes(new, "--new"),
                                       stepsA: stepsA, stepsB: stepsB, batchSize: batch, learningRate: lr,
-                                      cosine: schedule == "cosine", seed: seed)
+                                      cosine: schedule == "cosine", seed: seed, syntheticLabels: syntheticLabels)
         var sets: [(name: String, data: Dataset)] = []
         for dir in synthetic {
             guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
@@ -77,8 +84,8 @@ struct ReplayEvalCommand: ParsableCommand {
             print(JSONOutput.string(result))
             return
         }
-        print(String(format: "old classes %@ -> new %@; %@, %d + %d steps of %d; old-class accuracy after task A: %.2f%%",
-                     old, new, settings.arch, stepsA, stepsB, batch, 100 * result.oldAccuracyAfterA))
+        print(String(format: "old classes %@ -> new %@; %@, %d + %d steps of %d; synthetic replay labels: %@; old-class accuracy after task A: %.2f%%",
+                     old, new, settings.arch, stepsA, stepsB, batch, syntheticLabels.rawValue, 100 * result.oldAccuracyAfterA))
         print("| replay during task B | buffer | old-class accuracy | new-class accuracy |")
         print("| --- | ---: | ---: | ---: |")
         for r in result.rows {
