@@ -18,7 +18,7 @@ struct Synth: ParsableCommand {
                       PackCommand.self, PreviewCommand.self, CasCommand.self, CompressCommand.self,
                       ReplayEvalCommand.self, AuditCommand.self, ReportCommand.self,
                       TrainMAECommand.self, StatsCommand.self, CaGTrialCommand.self,
-                      TrainGANCommand.self, ConditionCommand.self, FrechetCommand.self, GANSampleCommand.self,
+                      TrainGANCommand.self, ConditionCommand.self, FrechetCommand.self,
                       BenchCommand.self]
     )
 
