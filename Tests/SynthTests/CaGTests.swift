@@ -292,7 +292,9 @@ enum Fixtures {
         // A classifier file is not a reconstructor.
         let cpath = Fixtures.tempPath("notrecon.safetensors")
         try ModelFile.save(try Fixtures.classifier(classes: 3), to: cpath)
-        #expect(throws: SynthError.self) { _ = try ReconstructorFile.load(cpath) }
+        let error = #expect(throws: SynthError.self) { _ = try ReconstructorFile.load(cpath) }
+        #expect(error?.message.contains("\(cpath): holds a classifier, not a reconstructor (train one with synth train-mae)") == true,
+                "\(String(describing: error))")
     }
 
     @Test func maeTrainingLowersTheHiddenError() throws {

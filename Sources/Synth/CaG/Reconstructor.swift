@@ -65,23 +65,12 @@ public enum ReconstructorFile {
     public static func save(_ model: Reconstructor, to path: String, info: [String: String] = [:]) throws {
         var card = model.card
         card.info.merge(info) { _, new in new }
-        try Safetensors.write(model.stateEntries(), metadata: card.metadata, to: path)
+        try CheckpointFile.save(model, card: card, to: path)
     }
 
     public static func load(_ path: String) throws -> Reconstructor {
-        let file = try Safetensors.read(path)
-        let card = try ModelCard(metadata: file.metadata, file: path)
-        guard card.kind == "reconstructor" else {
-            throw SynthError.file(path, "holds a \(card.kind), not a reconstructor (train one with synth train-mae)")
-        }
-        let model: Reconstructor
-        do {
-            model = try Reconstructor(card: card, seed: 0)
-        } catch let e as SynthError {
-            throw SynthError.file(path, e.message)
-        }
-        try model.load(file.entries, file: path)
-        model.eval()
-        return model
+        try CheckpointFile.load(path, kind: "reconstructor", hint: "train one with synth train-mae") {
+            try Reconstructor(card: $0, seed: 0)
+        }.0
     }
 }

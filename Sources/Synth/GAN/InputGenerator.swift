@@ -48,24 +48,20 @@ public final class InputGenerator: Layer {
     }
 
     public func save(to path: String, imageShape: [Int], info: [String: String] = [:]) throws {
-        try Safetensors.write(stateEntries(), metadata: card(imageShape: imageShape, info: info).metadata, to: path)
+        try CheckpointFile.save(self, card: card(imageShape: imageShape, info: info), to: path)
     }
 
     /// An input generator and the image shape of the generator it was trained for.
     public static func load(_ path: String) throws -> (InputGenerator, imageShape: [Int]) {
-        let file = try Safetensors.read(path)
-        let card = try ModelCard(metadata: file.metadata, file: path)
-        guard card.kind == "input-generator", card.arch == "latent-mlp" else {
-            throw SynthError.file(path, "holds a \(card.kind) (\(card.arch)), not an input generator (latent-mlp)")
+        let (ig, card) = try CheckpointFile.load(path, kind: "input-generator", hint: "train one with synth condition") { (card: ModelCard) -> InputGenerator in
+            guard card.arch == "latent-mlp" else { throw SynthError("input generator of unknown architecture '\(card.arch)' (expected latent-mlp)") }
+            guard let z = card.hyperparameters["z_dim"], let hidden = card.hyperparameters["hidden"], z > 0, hidden > 0,
+                  !card.classNames.isEmpty else {
+                throw SynthError("input generator metadata lacks z_dim, hidden or class names")
+            }
+            var rng = RNG(seed: 0)
+            return InputGenerator(classNames: card.classNames, zDim: z, hidden: hidden, rng: &rng)
         }
-        guard let z = card.hyperparameters["z_dim"], let hidden = card.hyperparameters["hidden"], z > 0, hidden > 0,
-              !card.classNames.isEmpty else {
-            throw SynthError.file(path, "input generator metadata lacks z_dim, hidden or class names")
-        }
-        var rng = RNG(seed: 0)
-        let ig = InputGenerator(classNames: card.classNames, zDim: z, hidden: hidden, rng: &rng)
-        try ig.load(file.entries, file: path)
-        ig.eval()
         ig.freeze()
         return (ig, card.inputShape)
     }

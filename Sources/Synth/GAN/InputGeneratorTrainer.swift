@@ -17,12 +17,16 @@ public struct ConditionConfig: Sendable {
     /// Samples per class in each epoch's evaluation.
     public var evalPerClass: Int
     public var seed: UInt64
+    /// Cosine decay of the learning rate to 0 over all steps. At a constant rate the judge's
+    /// accuracy peaked and then wandered by a point or two from epoch to epoch (BENCHMARKS.md);
+    /// decaying lets the run end where it settles instead of wherever the last step left it.
+    public var cosine: Bool
 
     public init(epochs: Int = 10, stepsPerEpoch: Int = 100, batchSize: Int = 64, learningRate: Float = 1e-3,
-                klWeight: Float = 0.5, hidden: Int = 128, evalPerClass: Int = 100, seed: UInt64 = 0) {
+                klWeight: Float = 0.5, hidden: Int = 128, evalPerClass: Int = 100, seed: UInt64 = 0, cosine: Bool = true) {
         self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize
         self.learningRate = learningRate; self.klWeight = klWeight; self.hidden = hidden
-        self.evalPerClass = evalPerClass; self.seed = seed
+        self.evalPerClass = evalPerClass; self.seed = seed; self.cosine = cosine
     }
 
     public func validate() throws {
@@ -75,12 +79,15 @@ public final class InputGeneratorTrainer {
     public func run(progress: (ConditionEpoch) -> Void = { _ in }) -> [ConditionEpoch] {
         var reports: [ConditionEpoch] = []
         let k = inputGenerator.classes, z = generator.config.zDim, b = config.batchSize
+        let schedule = config.cosine ? CosineSchedule(base: config.learningRate, totalSteps: config.epochs * config.stepsPerEpoch) : nil
         for epoch in 1...config.epochs {
             let start = Date()
             var ceSum = 0.0, klSum = 0.0
             inputGenerator.train()
             for s in 0..<config.stepsPerEpoch {
-                var rng = RNG(seed: RNG.derive(config.seed, 1, UInt64((epoch - 1) * config.stepsPerEpoch + s)))
+                let step = (epoch - 1) * config.stepsPerEpoch + s
+                if let schedule { opt.lr = schedule.lr(step: step) }
+                var rng = RNG(seed: RNG.derive(config.seed, 1, UInt64(step)))
                 let labels = (0..<b).map { _ in rng.int(below: k) }
                 let eps = Tensor(uninitialized: [b, z])
                 rng.fillNormal(eps.ptr, count: eps.count)
