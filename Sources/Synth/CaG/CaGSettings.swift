@@ -94,13 +94,13 @@ extension CaGSource {
             classifiers += more.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         for path in classifiers where !FileManager.default.fileExists(atPath: path) {
-            throw SynthError.file(path, "no such classifier (train one with synth train, or run scripts/make-cag-models)")
+            throw SynthError.file(path, "no such classifier (train one with synth train, or run scripts/make-models)")
         }
         var recon: String?
         if config.useReconstructor {
             let path = reconstructor ?? inModels(defaultReconstructorFile)
             guard FileManager.default.fileExists(atPath: path) else {
-                throw SynthError.file(path, "no such reconstructor (train one with synth train-mae, or run scripts/make-cag-models)")
+                throw SynthError.file(path, "no such reconstructor (train one with synth train-mae, or run scripts/make-models)")
             }
             recon = path
         }
