@@ -58,14 +58,16 @@ let package = Package(
 
         // What several test targets share: the finite-difference gradient check, the reference Python.
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        // What the pipeline's and the command line's tests share: small trained filters, scratch directories.
+        .target(name: "PipelineFixtures", dependencies: ["Datasets", "Engine", "Models", "Shards", "Trainer"], path: "Tests/PipelineFixtures"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Trainer", "Engine"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Trainer", "Engine", "PipelineFixtures"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Models", "Datasets", "Engine"]),
         .testTarget(name: "FilterTests", dependencies: ["Filter", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
-        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Synth", "Engine", "TestSupport"]),
+        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Synth", "Engine", "TestSupport", "PipelineFixtures"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Engine", "Models", "Datasets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -2,6 +2,7 @@ import Foundation
 import Shards
 import Testing
 import TestSupport
+import PipelineFixtures
 
 /// The `synth` binary end to end: exit codes and messages, SIGKILL at many points then --resume,
 /// a full disk, workers from job-array variables, verify of damaged shards, Python readers.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PipelineFixtures
 
 /// Headless Chromium from Debian (package `chromium`), or nil.
 enum Chromium {

@@ -4,6 +4,7 @@ import Models
 import Shards
 import Synth
 import Testing
+import PipelineFixtures
 
 /// `synth build` with each generation source, end to end through the binary, on tiny models:
 /// the source plugs into filter, shards and manifest; model roles are recorded; bad model files

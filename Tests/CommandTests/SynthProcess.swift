@@ -1,4 +1,5 @@
 import Foundation
+import PipelineFixtures
 import Testing
 
 /// Runs the `synth` binary SwiftPM built beside this test bundle.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PipelineFixtures
 
 /// `synth train` / `synth eval` from the outside: a real run, and every bad input of the engine
 /// issue answered with exit code 2, one line naming the file and the fault, and no output left.

@@ -7,6 +7,7 @@ import Pipeline
 import Shards
 import Synth
 import Testing
+import PipelineFixtures
 
 /// In-process builds from the replay source (real Fashion-MNIST test images drawn by seed).
 @Suite(.enabled(if: Fixtures.fashionAvailable, "needs Fashion-MNIST (apt package dataset-fashion-mnist)"))

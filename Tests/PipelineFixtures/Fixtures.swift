@@ -3,20 +3,19 @@ import Engine
 import Foundation
 import Models
 import Shards
-import Testing
 import Trainer
 
-/// Small classifiers for the pipeline's tests: resnet-s at width 4, trained briefly on
+/// Small classifiers for the pipeline's and the command line's tests: resnet-s at width 4, trained briefly on
 /// Fashion-MNIST (debug builds train slowly). Saved under the temporary directory with a versioned
 /// name and reused by later test processes (the training is deterministic, so any copy is the same).
-enum Fixtures {
-    static let fashionAvailable = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
+public enum Fixtures {
+    public static let fashionAvailable = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
         || ProcessInfo.processInfo.environment["SYNTH_DATA_DIR"] != nil
 
     private static let lock = NSLock()
 
     /// A filter classifier (seed 1) or a second, different one (seed 2).
-    static func classifier(seed: UInt64 = 1) throws -> String {
+    public static func classifier(seed: UInt64 = 1) throws -> String {
         try lock.withLock {
             let path = NSTemporaryDirectory() + "synth-test-filter-v1-seed\(seed).safetensors"
             if FileManager.default.fileExists(atPath: path), (try? ModelFile.loadClassifier(path)) != nil { return path }
@@ -37,18 +36,18 @@ enum Fixtures {
 }
 
 /// A fresh directory under the temporary directory, removed by `cleanup()`.
-struct Scratch {
-    let path: String
-    init() {
+public struct Scratch {
+    public let path: String
+    public init() {
         path = NSTemporaryDirectory() + "synth-pipeline-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
-    func file(_ name: String) -> String { path + "/" + name }
-    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+    public func file(_ name: String) -> String { path + "/" + name }
+    public func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// Every file of a directory (hidden ones too) with its SHA-256.
-func directoryHashes(_ dir: String) throws -> [String: String] {
+public func directoryHashes(_ dir: String) throws -> [String: String] {
     var out: [String: String] = [:]
     for f in try ShardFiles.list(dir) { out[f] = try FileDigest.sha256(ofFile: ShardFiles.join(dir, f)) }
     return out
