@@ -105,6 +105,10 @@ struct GANSourceTests {
         #expect(reports.last!.crossEntropy < reports.first!.crossEntropy)
         #expect(reports.last!.meanSigma > 0.2)
         #expect(reports.last!.accuracyJudge == reports.last!.accuracyC)
+        // Settings that cannot train are refused before any work.
+        for bad in [ConditionConfig(temperature: 0), ConditionConfig(temperature: .nan), ConditionConfig(klWeight: -1), ConditionConfig(learningRate: 0)] {
+            #expect(throws: SynthError.self) { try bad.validate() }
+        }
     }
 }
 

@@ -21,12 +21,17 @@ public struct ConditionConfig: Sendable {
     /// accuracy peaked and then wandered by a point or two from epoch to epoch (BENCHMARKS.md);
     /// decaying lets the run end where it settles instead of wherever the last step left it.
     public var cosine: Bool
+    /// C's logits are divided by this before the cross-entropy. Above 1, C's probability saturates
+    /// later, so the gradient keeps pushing latents past the edge of C's class region towards its
+    /// middle, where another classifier agrees too; at 1, training stops where C alone is sure.
+    public var temperature: Float
 
     public init(epochs: Int = 10, stepsPerEpoch: Int = 100, batchSize: Int = 64, learningRate: Float = 1e-3,
-                klWeight: Float = 0.5, hidden: Int = 128, evalPerClass: Int = 100, seed: UInt64 = 0, cosine: Bool = true) {
+                klWeight: Float = 0.5, hidden: Int = 128, evalPerClass: Int = 100, seed: UInt64 = 0, cosine: Bool = true,
+                temperature: Float = 1) {
         self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize
         self.learningRate = learningRate; self.klWeight = klWeight; self.hidden = hidden
-        self.evalPerClass = evalPerClass; self.seed = seed; self.cosine = cosine
+        self.evalPerClass = evalPerClass; self.seed = seed; self.cosine = cosine; self.temperature = temperature
     }
 
     public func validate() throws {
@@ -35,6 +40,7 @@ public struct ConditionConfig: Sendable {
         }
         guard learningRate > 0 else { throw SynthError("--lr must be positive") }
         guard klWeight >= 0 else { throw SynthError("--kl must not be negative") }
+        guard temperature > 0, temperature.isFinite else { throw SynthError("--temperature must be positive") }
     }
 }
 
@@ -94,7 +100,7 @@ public final class InputGeneratorTrainer {
                 let (mu, logSigma) = inputGenerator(labels: labels)
                 let latent = mu + exp(logSigma) * eps
                 let logits = classifier(classifierInput(generator(latent, labels: labels), card: classifier.card))
-                let ce = crossEntropy(logits, labels: labels)
+                let ce = crossEntropy(config.temperature == 1 ? logits : logits * (1 / config.temperature), labels: labels)
                 // KL(N(mu, s^2) || N(0, 1)) = (s^2 + mu^2 - 1) / 2 - log s, averaged over samples and dims.
                 let kl = mean((exp(logSigma * 2) + square(mu) - 1) * 0.5 - logSigma)
                 let loss = config.klWeight > 0 ? ce + kl * config.klWeight : ce

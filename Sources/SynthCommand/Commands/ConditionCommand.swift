@@ -31,6 +31,7 @@ struct ConditionCommand: ParsableCommand {
     @Option(help: "Learning rate (Adam).") var lr: Float = 1e-3
     @Option(help: "Learning-rate schedule: cosine (decay to 0 over all steps) or constant.") var schedule = "cosine"
     @Option(help: "Weight of the KL term towards N(0, I), per latent dimension.") var kl: Float = 0.5
+    @Option(help: "Divide C's logits by this in the cross-entropy (above 1: push past the edge of C's classes).") var temperature: Float = 1
     @Option(help: "Hidden width of the input generator.") var hidden = 128
     @Option(help: "Samples per class in each epoch's evaluation.") var evalPerClass = 100
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -50,7 +51,7 @@ struct ConditionCommand: ParsableCommand {
         let g = models.generator
         let config = ConditionConfig(epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batch, learningRate: lr,
                                      klWeight: kl, hidden: hidden, evalPerClass: evalPerClass, seed: seed,
-                                     cosine: schedule == "cosine")
+                                     cosine: schedule == "cosine", temperature: temperature)
         let trainer = try InputGeneratorTrainer(generator: g, classifier: models.classifier, judge: models.judge,
                                                 classNames: models.classNames, config: config)
         let reports = trainer.run { r in
@@ -62,7 +63,7 @@ struct ConditionCommand: ParsableCommand {
         }
         let last = reports.last!
         var info = ["generator": generator, "generator_sha256": try fileSHA256(generator), "classifier": classifier,
-                    "classifier_sha256": try fileSHA256(classifier), "kl_weight": String(kl), "epochs": String(epochs),
+                    "classifier_sha256": try fileSHA256(classifier), "kl_weight": String(kl), "temperature": String(temperature), "epochs": String(epochs),
                     "steps_per_epoch": String(stepsPerEpoch), "batch": String(batch), "lr": String(lr), "schedule": schedule, "seed": String(seed),
                     "accuracy_classifier": String(format: "%.4f", last.accuracyC), "tool": "synth \(SynthVersion.string)"]
         if let judge, let a = last.accuracyJudge {
