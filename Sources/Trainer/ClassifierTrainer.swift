@@ -37,56 +37,33 @@ public struct ClassifierTrainer {
         }
         let schedule = config.cosine ? CosineSchedule(base: config.learningRate, totalSteps: config.totalSteps(samples: data.count)) : nil
 
-        let n = data.count, bs = min(config.batchSize, n)
-        let total = config.totalSteps(samples: n)
-        var rng = RNG(seed: config.seed)
-        let start = Date()
-        var step = 0, epoch = 0
-        var lossSum = 0.0, lossCount = 0, samplesSinceReport = 0
-        var reportClock = Date()
+        let total = config.totalSteps(samples: data.count)
         let classes = model.card.classes
-
-        while step < total {
-            epoch += 1
-            let order = rng.permutation(n)
-            var offset = 0
-            while offset < n && step < total {
-                let idx = Array(order[offset..<min(offset + bs, n)])
-                offset += idx.count
-                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
-                if let schedule { opt.lr = schedule.lr(step: step) }
-                let logits = model(x)
-                let loss: Tensor
-                if soft, let sl = data.softLabels {
-                    let t = Tensor(uninitialized: [idx.count, classes])
-                    for (r, i) in idx.enumerated() {
-                        for j in 0..<classes { t.ptr[r * classes + j] = sl[i * classes + j] }
-                    }
-                    loss = crossEntropy(logits, soft: t)
-                } else {
-                    loss = crossEntropy(logits, labels: idx.map { data.labels[$0] })
+        var rng = RNG(seed: config.seed)
+        let loop = MinibatchLoop(count: data.count, batchSize: config.batchSize, steps: total, reportEvery: reportEvery)
+        try loop.run(rng: &rng, step: { slice, step, _ in
+            let idx = Array(slice)
+            let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
+            data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+            if let schedule { opt.lr = schedule.lr(step: step) }
+            let logits = model(x)
+            let loss: Tensor
+            if soft, let sl = data.softLabels {
+                let t = Tensor(uninitialized: [idx.count, classes])
+                for (r, i) in idx.enumerated() {
+                    for j in 0..<classes { t.ptr[r * classes + j] = sl[i * classes + j] }
                 }
-                let value = loss.item
-                guard value.isFinite else {
-                    throw SynthError("training diverged at step \(step + 1): loss is \(value) (try a lower --lr)")
-                }
-                opt.zeroGrad()
-                loss.backward()
-                opt.step()
-                step += 1
-                lossSum += Double(value); lossCount += 1; samplesSinceReport += idx.count
-                let endOfEpoch = offset >= n || step == total
-                if step % reportEvery == 0 || endOfEpoch {
-                    let now = Date()
-                    let dt = now.timeIntervalSince(reportClock)
-                    progress(TrainingProgress(epoch: epoch, step: step, totalSteps: total, loss: lossSum / Double(lossCount),
-                                              samplesPerSecond: Double(samplesSinceReport) / max(dt, 1e-9),
-                                              secondsElapsed: now.timeIntervalSince(start), endOfEpoch: endOfEpoch))
-                    lossSum = 0; lossCount = 0; samplesSinceReport = 0; reportClock = now
-                }
+                loss = crossEntropy(logits, soft: t)
+            } else {
+                loss = crossEntropy(logits, labels: idx.map { data.labels[$0] })
             }
-        }
+            let value = loss.item
+            guard value.isFinite else { return value }
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+            return value
+        }, progress: progress)
         model.eval()
     }
 }

@@ -1,6 +1,7 @@
 import Datasets
 import Engine
 import Foundation
+import Trainer
 
 /// Trains CaG's reconstruction module as a masked autoencoder: each step hides a fresh random
 /// share of patches, and the mean squared error counts only the hidden pixels (eq. 2), so the
@@ -21,7 +22,7 @@ public struct MAETrainer {
         maskedMSE(model(x, mask: mask), x, mask: 1 - mask)
     }
 
-    public func train(_ model: Reconstructor, on data: Dataset, progress: (MAEProgress) -> Void = { _ in }) throws {
+    public func train(_ model: Reconstructor, on data: Dataset, progress: (TrainingProgress) -> Void = { _ in }) throws {
         guard data.count > 0 else { throw SynthError("\(data.name): no images to train on") }
         guard data.channels == model.card.channels, data.height == model.card.height, data.width == model.card.width else {
             throw SynthError("\(data.name): images are \(data.channels)x\(data.height)x\(data.width), the reconstructor expects \(model.card.inputShape.map(String.init).joined(separator: "x"))")
@@ -29,39 +30,20 @@ public struct MAETrainer {
         model.train()
         let opt = Adam(model.parameters, lr: learningRate)
         var rng = RNG(seed: seed)
-        let n = data.count, bs = min(batchSize, n)
-        let start = Date()
-        var reportClock = start
-        var step = 0, epoch = 0, lossSum = 0.0, lossCount = 0, seen = 0
-        while step < steps {
-            epoch += 1
-            let order = rng.permutation(n)
-            var offset = 0
-            while offset < n && step < steps {
-                let idx = order[offset..<min(offset + bs, n)]
-                offset += idx.count
-                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
-                let mask = PatchMask.random(count: idx.count, height: data.height, width: data.width,
-                                            patch: model.patch, ratio: model.maskRatio, rng: &rng)
-                let loss = MAETrainer.loss(model, images: x, mask: mask)
-                let value = loss.item
-                guard value.isFinite else { throw SynthError("MAE training diverged at step \(step + 1): loss is \(value) (try a lower --lr)") }
-                opt.zeroGrad()
-                loss.backward()
-                opt.step()
-                step += 1
-                lossSum += Double(value); lossCount += 1; seen += idx.count
-                let endOfEpoch = offset >= n || step == steps
-                if step % reportEvery == 0 || endOfEpoch {
-                    let now = Date()
-                    progress(MAEProgress(epoch: epoch, step: step, totalSteps: steps, loss: lossSum / Double(lossCount),
-                                         samplesPerSecond: Double(seen) / max(now.timeIntervalSince(reportClock), 1e-9),
-                                         secondsElapsed: now.timeIntervalSince(start), endOfEpoch: endOfEpoch))
-                    lossSum = 0; lossCount = 0; seen = 0; reportClock = now
-                }
-            }
-        }
+        let loop = MinibatchLoop(count: data.count, batchSize: batchSize, steps: steps, label: "MAE training", reportEvery: reportEvery)
+        try loop.run(rng: &rng, step: { idx, _, rng in
+            let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
+            data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+            let mask = PatchMask.random(count: idx.count, height: data.height, width: data.width,
+                                        patch: model.patch, ratio: model.maskRatio, rng: &rng)
+            let loss = MAETrainer.loss(model, images: x, mask: mask)
+            let value = loss.item
+            guard value.isFinite else { return value }
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+            return value
+        }, progress: progress)
         model.eval()
     }
 
@@ -83,17 +65,4 @@ public struct MAETrainer {
         }
         return total / Double(max(data.count, 1))
     }
-}
-
-/// A snapshot of MAE training for progress display.
-public struct MAEProgress: Sendable {
-    public let epoch: Int
-    public let step: Int
-    public let totalSteps: Int
-    /// Mean hidden-pixel error since the previous report.
-    public let loss: Double
-    public let samplesPerSecond: Double
-    public let secondsElapsed: Double
-    public let endOfEpoch: Bool
-    public var etaSeconds: Double { step > 0 ? secondsElapsed / Double(step) * Double(totalSteps - step) : .nan }
 }
