@@ -106,4 +106,33 @@ struct SourceCommandTests {
         #expect(try Self.modelRoles(dir.file("latent")) == ["generator", "input-generator"])
         #expect(try SynthProcess.run(["verify", dir.file("latent")]).status == 0)
     }
+
+    /// The models scripts/make-gan-models ships, in the checkout's models/.
+    static let shippedModels = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("models").path
+    static let shippedGANs = (1...4).map { "\(shippedModels)/gan-concat-s\($0).safetensors" }
+    static let shippedLatent = ["\(shippedModels)/gan-uncond-s1.safetensors", "\(shippedModels)/gan-uncond-s1-input.safetensors"]
+    static func exist(_ files: [String]) -> Bool { files.allSatisfy { FileManager.default.fileExists(atPath: $0) } }
+
+    /// With no model flags, gan draws from the four shipped concat GANs and gan-latent uses the
+    /// shipped unconditional GAN and its input generator; the default filter judges both.
+    @Test(.enabled(if: exist(shippedGANs + shippedLatent), "needs the GANs scripts/make-gan-models ships"))
+    func ganSourcesUseTheShippedModels() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        for source in ["gan", "gan-latent"] {
+            let out = dir.file(source)
+            let r = try SynthProcess.run(["build", "--source", source, "--classes", "10", "--per-class", "2", "--seed", "0", "--out", out],
+                                         environment: ["SYNTH_MODELS_DIR": Self.shippedModels])
+            #expect(r.status == 0, "\(source): \(r.stderr)")
+            let models = ((try Self.manifest(out))["build"] as? [String: Any])?["models"] as? [[String: Any]] ?? []
+            let used = models.map { (($0["path"] as? String).map { ($0 as NSString).lastPathComponent } ?? "", $0["role"] as? String ?? "") }
+            let expected = source == "gan" ? Self.shippedGANs : Self.shippedLatent
+            for file in expected.map({ ($0 as NSString).lastPathComponent }) {
+                #expect(used.contains { $0.0 == file }, "\(source) did not use \(file): \(used)")
+            }
+            #expect(used.contains { $0 == ("filter-resnet-s.safetensors", "filter") }, "\(used)")
+            #expect(try SynthProcess.run(["verify", out]).status == 0)
+        }
+    }
 }
+

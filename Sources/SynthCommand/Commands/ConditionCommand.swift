@@ -31,7 +31,7 @@ struct ConditionCommand: ParsableCommand {
     @Option(help: "Learning rate (Adam).") var lr: Float = 1e-3
     @Option(help: "Learning-rate schedule: cosine (decay to 0 over all steps) or constant.") var schedule = "cosine"
     @Option(help: "Weight of the KL term towards N(0, I), per latent dimension.") var kl: Float = 0.5
-    @Option(help: "Divide C's logits by this in the cross-entropy (above 1: push past the edge of C's classes).") var temperature: Float = 1
+    @Option(help: "Divide C's logits by this in the cross-entropy (above 1: push past the edge of C's classes).") var temperature: Float = 3
     @Option(help: "Hidden width of the input generator.") var hidden = 128
     @Option(help: "Samples per class in each epoch's evaluation.") var evalPerClass = 100
     @Option(help: "Random seed.") var seed: UInt64 = 0
