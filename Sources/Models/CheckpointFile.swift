@@ -17,8 +17,7 @@ public enum CheckpointFile {
         let file = try Safetensors.read(path)
         let card = try ModelCard(metadata: file.metadata, file: path)
         guard card.kind == kind else {
-            let article = card.kind.first.map { "aeiou".contains($0) } == true ? "an" : "a"
-            throw SynthError.file(path, "holds \(article) \(card.kind), not \(kind.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(kind)\(hint.isEmpty ? "" : " (\(hint))")")
+            throw SynthError.file(path, "holds \(withArticle(card.kind)), not \(withArticle(kind))\(hint.isEmpty ? "" : " (\(hint))")")
         }
         let layer: L
         do {
@@ -29,5 +28,10 @@ public enum CheckpointFile {
         try layer.load(file.entries, file: path)
         layer.eval()
         return (layer, card)
+    }
+
+    /// "a classifier", "an input-generator".
+    static func withArticle(_ noun: String) -> String {
+        (noun.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + noun
     }
 }
