@@ -41,28 +41,18 @@ public struct ClassifierTrainer {
         let classes = model.card.classes
         var rng = RNG(seed: config.seed)
         let loop = MinibatchLoop(count: data.count, batchSize: config.batchSize, steps: total, reportEvery: reportEvery)
-        try loop.run(rng: &rng, step: { slice, step, _ in
+        try loop.train(rng: &rng, optimizer: opt, loss: { slice, step, _ in
             let idx = Array(slice)
             let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
             data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
             if let schedule { opt.lr = schedule.lr(step: step) }
             let logits = model(x)
-            let loss: Tensor
-            if soft, let sl = data.softLabels {
-                let t = Tensor(uninitialized: [idx.count, classes])
-                for (r, i) in idx.enumerated() {
-                    for j in 0..<classes { t.ptr[r * classes + j] = sl[i * classes + j] }
-                }
-                loss = crossEntropy(logits, soft: t)
-            } else {
-                loss = crossEntropy(logits, labels: idx.map { data.labels[$0] })
+            guard soft, let sl = data.softLabels else { return crossEntropy(logits, labels: idx.map { data.labels[$0] }) }
+            let t = Tensor(uninitialized: [idx.count, classes])
+            for (r, i) in idx.enumerated() {
+                for j in 0..<classes { t.ptr[r * classes + j] = sl[i * classes + j] }
             }
-            let value = loss.item
-            guard value.isFinite else { return value }
-            opt.zeroGrad()
-            loss.backward()
-            opt.step()
-            return value
+            return crossEntropy(logits, soft: t)
         }, progress: progress)
         model.eval()
     }

@@ -48,4 +48,20 @@ public struct MinibatchLoop {
             }
         }
     }
+
+    /// `run` with the optimisation step every trainer takes: `loss(indices, stepIndex, &rng)` builds
+    /// the batch's loss, and the loop backpropagates it and steps `optimizer` (unless it is not
+    /// finite, which stops the run).
+    public func train(rng: inout RNG, optimizer: Optimizer, loss: (ArraySlice<Int>, Int, inout RNG) throws -> Tensor,
+                      progress: (TrainingProgress) -> Void) throws {
+        try run(rng: &rng, step: { idx, step, rng in
+            let l = try loss(idx, step, &rng)
+            let value = l.item
+            guard value.isFinite else { return value }
+            optimizer.zeroGrad()
+            l.backward()
+            optimizer.step()
+            return value
+        }, progress: progress)
+    }
 }

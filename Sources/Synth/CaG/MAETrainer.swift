@@ -31,18 +31,12 @@ public struct MAETrainer {
         let opt = Adam(model.parameters, lr: learningRate)
         var rng = RNG(seed: seed)
         let loop = MinibatchLoop(count: data.count, batchSize: batchSize, steps: steps, label: "MAE training", reportEvery: reportEvery)
-        try loop.run(rng: &rng, step: { idx, _, rng in
+        try loop.train(rng: &rng, optimizer: opt, loss: { idx, _, rng in
             let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
             data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
             let mask = PatchMask.random(count: idx.count, height: data.height, width: data.width,
                                         patch: model.patch, ratio: model.maskRatio, rng: &rng)
-            let loss = MAETrainer.loss(model, images: x, mask: mask)
-            let value = loss.item
-            guard value.isFinite else { return value }
-            opt.zeroGrad()
-            loss.backward()
-            opt.step()
-            return value
+            return MAETrainer.loss(model, images: x, mask: mask)
         }, progress: progress)
         model.eval()
     }
