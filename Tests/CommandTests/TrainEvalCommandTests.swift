@@ -109,4 +109,16 @@ import PipelineFixtures
         let h = try SynthProcess.run(["--help"])
         #expect(h.status == 0 && h.stdout.contains("train"))
     }
+
+    /// Every training command takes the same --schedule values and names the wrong one.
+    @Test(arguments: [["train", "--data", "fashion-mnist:train@10", "--out", "/tmp/never.safetensors"],
+                      ["cas", "--train", "fashion-mnist:train@10"],
+                      ["replay-eval", "--buffer", "10"],
+                      ["condition", "--generator", "g.safetensors", "--classifier", "c.safetensors", "--out", "/tmp/never.safetensors"]])
+    func unknownScheduleIsRefused(command: [String]) throws {
+        let r = try SynthProcess.run(command + ["--schedule", "linear"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("linear") && r.stderr.contains("schedule"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
 }

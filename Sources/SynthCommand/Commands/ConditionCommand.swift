@@ -29,7 +29,7 @@ struct ConditionCommand: ParsableCommand {
     @Option(help: "Steps per epoch.") var stepsPerEpoch = 100
     @Option(help: "Batch size.") var batch = 64
     @Option(help: "Learning rate (Adam).") var lr: Float = 1e-3
-    @Option(help: "Learning-rate schedule: cosine (decay to 0 over all steps) or constant.") var schedule = "cosine"
+    @Option(help: "Learning-rate schedule: cosine (decay to 0 over all steps) or constant.") var schedule: LearningRateSchedule = .cosine
     @Option(help: "Weight of the KL term towards N(0, I), per latent dimension.") var kl: Float = 0.5
     @Option(help: "Divide C's logits by this in the cross-entropy (above 1: push past the edge of C's classes).") var temperature: Float = 3
     @Option(help: "Hidden width of the input generator.") var hidden = 128
@@ -37,10 +37,6 @@ struct ConditionCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Also write a PNG grid of conditioned samples (one row per class).") var preview: String?
     @Flag(help: "Print the per-epoch reports as JSON.") var json = false
-
-    func validate() throws {
-        if schedule != "cosine" && schedule != "constant" { throw ValidationError("--schedule must be cosine or constant") }
-    }
 
     func run() throws {
         try OutputPath.checkWritable(out)
@@ -51,7 +47,7 @@ struct ConditionCommand: ParsableCommand {
         let g = models.generator
         let config = ConditionConfig(epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batch, learningRate: lr,
                                      klWeight: kl, hidden: hidden, evalPerClass: evalPerClass, seed: seed,
-                                     cosine: schedule == "cosine", temperature: temperature)
+                                     cosine: schedule == .cosine, temperature: temperature)
         let trainer = try InputGeneratorTrainer(generator: g, classifier: models.classifier, judge: models.judge,
                                                 classNames: models.classNames, config: config)
         let reports = trainer.run { r in
@@ -64,7 +60,7 @@ struct ConditionCommand: ParsableCommand {
         let last = reports.last!
         var info = ["generator": generator, "generator_sha256": try fileSHA256(generator), "classifier": classifier,
                     "classifier_sha256": try fileSHA256(classifier), "kl_weight": String(kl), "temperature": String(temperature), "epochs": String(epochs),
-                    "steps_per_epoch": String(stepsPerEpoch), "batch": String(batch), "lr": String(lr), "schedule": schedule, "seed": String(seed),
+                    "steps_per_epoch": String(stepsPerEpoch), "batch": String(batch), "lr": String(lr), "schedule": schedule.rawValue, "seed": String(seed),
                     "accuracy_classifier": String(format: "%.4f", last.accuracyC), "tool": "synth \(SynthVersion.string)"]
         if let judge, let a = last.accuracyJudge {
             info["judge"] = judge

@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rate.") var lr: Float = 1e-3
     @Option(help: "Optimiser: adam, adamw or sgd (momentum 0.9, Nesterov).") var optimizer = "adam"
     @Option(help: "Weight decay (L2 for adam/sgd, decoupled for adamw).") var weightDecay: Float = 0
-    @Option(help: "Learning-rate schedule: cosine (decay to zero over the run) or constant.") var schedule = "cosine"
+    @Option(help: "Learning-rate schedule: cosine (decay to zero over the run) or constant.") var schedule: LearningRateSchedule = .cosine
     @Flag(help: "Train on stored probability vectors (shards built by synth) instead of hard labels.") var soft = false
     @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
     @Option(help: "Output checkpoint (.safetensors).") var out: String
@@ -34,7 +34,6 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         try validateTrainingFlags(epochs: epochs, steps: steps, batch: batch, lr: lr)
         if TrainingConfig.OptimizerKind(rawValue: optimizer) == nil { throw ValidationError("--optimizer must be adam, adamw or sgd") }
-        if schedule != "cosine" && schedule != "constant" { throw ValidationError("--schedule must be cosine or constant") }
         if !Architectures.classifiers.contains(arch) {
             throw ValidationError("unknown architecture '\(arch)' (known: \(Architectures.classifiers.joined(separator: ", ")))")
         }
@@ -51,7 +50,7 @@ struct TrainCommand: ParsableCommand {
         let model = try Architectures.classifier(card, seed: seed)
         let config = TrainingConfig(length: steps.map { .steps($0) } ?? .epochs(epochs ?? 2), batchSize: batch,
                                     learningRate: lr, optimizer: TrainingConfig.OptimizerKind(rawValue: optimizer)!,
-                                    weightDecay: weightDecay, cosine: schedule == "cosine", seed: seed)
+                                    weightDecay: weightDecay, cosine: schedule == .cosine, seed: seed)
         let line = ProgressLine(verbose: verbose)
         let started = Date()
         try ClassifierTrainer(config: config, soft: soft).train(model, on: dataset) { p in
@@ -60,7 +59,7 @@ struct TrainCommand: ParsableCommand {
                       final: p.endOfEpoch)
         }
         var info = ["train_data": data, "train_seed": String(seed), "train_steps": String(config.totalSteps(samples: dataset.count)),
-                    "train_batch": String(batch), "train_lr": String(lr), "train_optimizer": optimizer, "train_schedule": schedule, "tool": "synth \(SynthVersion.string)"]
+                    "train_batch": String(batch), "train_lr": String(lr), "train_optimizer": optimizer, "train_schedule": schedule.rawValue, "tool": "synth \(SynthVersion.string)"]
         if let testSet {
             let ev = try Evaluation.run(model, on: testSet)
             info["test_data"] = testSet.name

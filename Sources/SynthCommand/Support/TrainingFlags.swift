@@ -9,3 +9,10 @@ func validateTrainingFlags(epochs: Int?, steps: Int?, batch: Int, lr: Float) thr
     if batch < 1 { throw ValidationError("--batch must be at least 1") }
     if !(lr > 0) { throw ValidationError("--lr must be positive") }
 }
+
+/// `--schedule` of every training command: the argument parser refuses anything else by name.
+enum LearningRateSchedule: String, ExpressibleByArgument, CaseIterable {
+    /// Decay to zero over the run.
+    case cosine
+    case constant
+}

@@ -14,12 +14,11 @@ struct CASOptions: ParsableArguments {
     @Option(help: "Passes over the training data instead of --steps.") var epochs: Int?
     @Option(help: "Batch size.") var batch = 128
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
-    @Option(help: "Learning-rate schedule: cosine (decay to zero over the run, as synth train) or constant.") var schedule = "cosine"
+    @Option(help: "Learning-rate schedule: cosine (decay to zero over the run, as synth train) or constant.") var schedule: LearningRateSchedule = .cosine
     @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
 
     func validate() throws {
         try validateTrainingFlags(epochs: epochs, steps: steps, batch: batch, lr: lr)
-        if schedule != "cosine" && schedule != "constant" { throw ValidationError("--schedule must be cosine or constant") }
         if !Architectures.classifiers.contains(arch) {
             throw ValidationError("unknown architecture '\(arch)' (known: \(Architectures.classifiers.joined(separator: ", ")))")
         }
@@ -27,7 +26,7 @@ struct CASOptions: ParsableArguments {
 
     func settings(soft: Bool = false) -> CASSettings {
         CASSettings(arch: arch, length: epochs.map { .epochs($0) } ?? .steps(steps ?? CASSettings.defaultSteps), batchSize: batch,
-                    learningRate: lr, cosine: schedule == "cosine", seed: seed, soft: soft)
+                    learningRate: lr, cosine: schedule == .cosine, seed: seed, soft: soft)
     }
 }
 

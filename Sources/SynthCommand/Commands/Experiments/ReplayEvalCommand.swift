@@ -39,7 +39,7 @@ struct ReplayEvalCommand: ParsableCommand {
     @Option(help: "Optimisation steps on task B.") var stepsB = 1000
     @Option(help: "Batch size.") var batch = 128
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
-    @Option(help: "Learning-rate schedule of each task: cosine or constant.") var schedule = "cosine"
+    @Option(help: "Learning-rate schedule of each task: cosine or constant.") var schedule: LearningRateSchedule = .cosine
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Labels of replayed synthetic samples: stored (their class) or solver (the task-A model's probabilities).")
     var syntheticLabels: SyntheticReplayLabels = .stored
@@ -51,7 +51,6 @@ struct ReplayEvalCommand: ParsableCommand {
         if stepsA < 1 || stepsB < 1 { throw ValidationError("--steps-a and --steps-b must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if !(lr > 0) { throw ValidationError("--lr must be positive") }
-        if schedule != "cosine" && schedule != "constant" { throw ValidationError("--schedule must be cosine or constant") }
         if synthetic.isEmpty && buffer.isEmpty { throw ValidationError("give --synthetic DIR or --buffer N") }
     }
 
@@ -67,7 +66,7 @@ struct ReplayEvalCommand: ParsableCommand {
         }
         let settings = ReplaySettings(oldClasses: try classes(old, "--old"), newClasses: try classes(new, "--new"),
                                       stepsA: stepsA, stepsB: stepsB, batchSize: batch, learningRate: lr,
-                                      cosine: schedule == "cosine", seed: seed, syntheticLabels: syntheticLabels)
+                                      cosine: schedule == .cosine, seed: seed, syntheticLabels: syntheticLabels)
         var sets: [(name: String, data: Dataset)] = []
         for dir in synthetic {
             guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
