@@ -8,72 +8,78 @@ import Foundation
 ///   view=reconstruction|image|both  jitter=N  noise=X  init-pixel=X  init-spread=X  batch=N  progressive=true|false  resolutions=7,14,28
 ///   reconstructor=true|false  ensemble=C2.safetensors[,C3...] (more classifiers to invert)
 extension CaGConfig {
-    public static let optionKeys: Set<String> = [
-        "steps", "lr", "beta1", "blur", "lambda-div", "lambda-dist", "lambda-rec", "lambda-target", "bn-loss", "bn-stats", "param", "emit",
-        "output-masks", "jitter", "init-pixel", "init-spread", "batch", "progressive", "resolutions", "reconstructor", "ensemble", "view", "noise",
+    /// Each key with the field it sets: one table, so the keys accepted and the keys applied
+    /// cannot drift apart. (`ensemble` is read by CaGSource.make, which loads those classifiers.)
+    private static let settings: [String: (inout CaGConfig, _ key: String, _ text: String) throws -> Void] = [
+        "steps": { $0.stepsPerStage = try ints($1, $2) },
+        "lr": { $0.learningRate = try float($1, $2) },
+        "beta1": { $0.beta1 = try float($1, $2) },
+        "blur": { $0.blurSigma = try float($1, $2) },
+        "lambda-div": { $0.lambdaDiv = try float($1, $2) },
+        "lambda-dist": { $0.lambdaDist = try float($1, $2) },
+        "lambda-rec": { $0.lambdaRec = try float($1, $2) },
+        "lambda-target": { $0.lambdaTarget = try float($1, $2) },
+        "bn-loss": { $0.lambdaBN = try float($1, $2) },
+        "bn-stats": { $0.bnStatistics = try choice($1, $2) },
+        "param": { $0.parameterization = try choice($1, $2) },
+        "emit": { $0.output = try choice($1, $2) },
+        "view": { $0.view = try choice($1, $2) },
+        "output-masks": { $0.outputMasks = try int($1, $2) },
+        "jitter": { $0.jitter = try int($1, $2) },
+        "noise": { $0.noise = try float($1, $2) },
+        "init-pixel": { $0.initPixel = try float($1, $2) },
+        "init-spread": { $0.initSpread = try float($1, $2) },
+        "batch": { $0.batchSize = try int($1, $2) },
+        "progressive": { $0.progressive = try bool($1, $2) },
+        "resolutions": { $0.resolutions = try ints($1, $2) },
+        "reconstructor": { $0.useReconstructor = try bool($1, $2) },
+        "ensemble": { _, _, _ in },
     ]
+
+    public static var optionKeys: Set<String> { Set(settings.keys) }
 
     /// Defaults overridden by `options`; unknown keys and malformed values are errors.
     public init(options: [String: String]) throws {
         self.init()
-        for key in options.keys.sorted() where !CaGConfig.optionKeys.contains(key) {
-            throw SynthError("unknown CaG setting '\(key)' (known: \(CaGConfig.optionKeys.sorted().joined(separator: ", ")))")
-        }
-        func float(_ key: String) throws -> Float? {
-            guard let text = options[key] else { return nil }
-            guard let v = Float(text), v.isFinite else { throw SynthError("CaG setting \(key)=\(text): not a number") }
-            return v
-        }
-        func int(_ key: String) throws -> Int? {
-            guard let text = options[key] else { return nil }
-            guard let v = Int(text) else { throw SynthError("CaG setting \(key)=\(text): not an integer") }
-            return v
-        }
-        func ints(_ key: String) throws -> [Int]? {
-            guard let text = options[key] else { return nil }
-            let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { throw SynthError("CaG setting \(key)=\(text): expected integers N[,N...]") }
-            return parts.map { $0! }
-        }
-        func bool(_ key: String) throws -> Bool? {
-            guard let text = options[key] else { return nil }
-            switch text.lowercased() {
-            case "true", "1", "yes", "on": return true
-            case "false", "0", "no", "off": return false
-            default: throw SynthError("CaG setting \(key)=\(text): expected true or false")
+        for key in options.keys.sorted() {
+            guard let apply = CaGConfig.settings[key] else {
+                throw SynthError("unknown CaG setting '\(key)' (known: \(CaGConfig.optionKeys.sorted().joined(separator: ", ")))")
             }
+            try apply(&self, key, options[key]!)
         }
-        func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws -> T? where T.RawValue == String, T: CaseIterable {
-            guard let text = options[key] else { return nil }
-            guard let v = T(rawValue: text) else {
-                throw SynthError("CaG setting \(key)=\(text): expected \(T.allCases.map(\.rawValue).joined(separator: " or "))")
-            }
-            return v
-        }
-        if let v = try ints("steps") { stepsPerStage = v }
-        if let v = try float("lr") { learningRate = v }
-        if let v = try float("beta1") { beta1 = v }
-        if let v = try float("blur") { blurSigma = v }
-        if let v = try float("lambda-div") { lambdaDiv = v }
-        if let v = try float("lambda-dist") { lambdaDist = v }
-        if let v = try float("lambda-rec") { lambdaRec = v }
-        if let v = try float("lambda-target") { lambdaTarget = v }
-        if let v = try float("bn-loss") { lambdaBN = v }
-        if let v = try choice("bn-stats", BNStatistics.self) { bnStatistics = v }
-        if let v = try choice("param", Parameterization.self) { parameterization = v }
-        if let v = try choice("emit", Output.self) { output = v }
-        if let v = try choice("view", View.self) { view = v }
-        if let v = try int("output-masks") { outputMasks = v }
-        if let v = try int("jitter") { jitter = v }
-        if let v = try float("noise") { noise = v }
-        if let v = try float("init-pixel") { initPixel = v }
-        if let v = try float("init-spread") { initSpread = v }
-        if let v = try int("batch") { batchSize = v }
-        if let v = try bool("progressive") { progressive = v }
-        if let v = try ints("resolutions") { resolutions = v }
-        if let v = try bool("reconstructor") { useReconstructor = v }
         // Ablations switch g off; the reconstruction cannot be emitted then.
         if !useReconstructor && output == .reconstruction { output = .x }
+    }
+
+    private static func float(_ key: String, _ text: String) throws -> Float {
+        guard let v = Float(text), v.isFinite else { throw SynthError("CaG setting \(key)=\(text): not a number") }
+        return v
+    }
+
+    private static func int(_ key: String, _ text: String) throws -> Int {
+        guard let v = Int(text) else { throw SynthError("CaG setting \(key)=\(text): not an integer") }
+        return v
+    }
+
+    private static func ints(_ key: String, _ text: String) throws -> [Int] {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { throw SynthError("CaG setting \(key)=\(text): expected integers N[,N...]") }
+        return parts.map { $0! }
+    }
+
+    private static func bool(_ key: String, _ text: String) throws -> Bool {
+        switch text.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw SynthError("CaG setting \(key)=\(text): expected true or false")
+        }
+    }
+
+    private static func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ text: String) throws -> T where T.RawValue == String {
+        guard let v = T(rawValue: text) else {
+            throw SynthError("CaG setting \(key)=\(text): expected \(T.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        return v
     }
 }
 
