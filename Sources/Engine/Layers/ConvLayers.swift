@@ -9,21 +9,11 @@ public final class Conv2d: Layer {
                 bias: Bool = true, rng: inout RNG) {
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernel = kernel; self.stride = stride; self.padding = padding
-        let fanIn = inChannels * kernel * kernel
-        weight = Tensor(zeros: [outChannels, inChannels, kernel, kernel], requiresGrad: true)
-        uniformInit(weight, fanIn: fanIn, rng: &rng)
-        if bias {
-            let b = Tensor(zeros: [outChannels], requiresGrad: true)
-            uniformInit(b, fanIn: fanIn, rng: &rng)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = uniformWeightAndBias(weight: [outChannels, inChannels, kernel, kernel], bias: bias ? outChannels : nil,
+                                                   fanIn: inChannels * kernel * kernel, rng: &rng)
     }
 
-    public override var ownState: [StateEntry] {
-        [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
-    }
+    public override var ownState: [StateEntry] { weightAndBiasState(weight, bias) }
 
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         conv2d(x, weight, bias, stride: stride, padding: padding)
@@ -41,21 +31,11 @@ public final class ConvTranspose2d: Layer {
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernel = kernel; self.stride = stride; self.padding = padding; self.outputPadding = outputPadding
         // PyTorch computes fan_in from weight.size(1), which for a transposed conv is the output channels.
-        let fanIn = outChannels * kernel * kernel
-        weight = Tensor(zeros: [inChannels, outChannels, kernel, kernel], requiresGrad: true)
-        uniformInit(weight, fanIn: fanIn, rng: &rng)
-        if bias {
-            let b = Tensor(zeros: [outChannels], requiresGrad: true)
-            uniformInit(b, fanIn: fanIn, rng: &rng)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = uniformWeightAndBias(weight: [inChannels, outChannels, kernel, kernel], bias: bias ? outChannels : nil,
+                                                   fanIn: outChannels * kernel * kernel, rng: &rng)
     }
 
-    public override var ownState: [StateEntry] {
-        [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
-    }
+    public override var ownState: [StateEntry] { weightAndBiasState(weight, bias) }
 
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         convTranspose2d(x, weight, bias, stride: stride, padding: padding, outputPadding: outputPadding)

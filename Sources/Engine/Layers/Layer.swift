@@ -87,3 +87,19 @@ func uniformInit(_ t: Tensor, fanIn: Int, rng: inout RNG) {
     let bound = 1 / Float(fanIn).squareRoot()
     rng.fillUniform(t.ptr, count: t.count, low: -bound, high: bound)
 }
+
+/// A linear or conv layer's weight and optional bias, drawn in PyTorch's order (weight, then bias)
+/// from one generator, so a seed gives the same numbers whichever layer asks.
+func uniformWeightAndBias(weight shape: [Int], bias: Int?, fanIn: Int, rng: inout RNG) -> (weight: Tensor, bias: Tensor?) {
+    let weight = Tensor(zeros: shape, requiresGrad: true)
+    uniformInit(weight, fanIn: fanIn, rng: &rng)
+    guard let count = bias else { return (weight, nil) }
+    let b = Tensor(zeros: [count], requiresGrad: true)
+    uniformInit(b, fanIn: fanIn, rng: &rng)
+    return (weight, b)
+}
+
+/// The state entries of a weight and an optional bias, under PyTorch's names.
+func weightAndBiasState(_ weight: Tensor, _ bias: Tensor?) -> [StateEntry] {
+    [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
+}

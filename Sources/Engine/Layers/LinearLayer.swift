@@ -4,20 +4,11 @@ public final class Linear: Layer {
     public let bias: Tensor?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout RNG) {
-        weight = Tensor(zeros: [outFeatures, inFeatures], requiresGrad: true)
-        uniformInit(weight, fanIn: inFeatures, rng: &rng)
-        if bias {
-            let b = Tensor(zeros: [outFeatures], requiresGrad: true)
-            uniformInit(b, fanIn: inFeatures, rng: &rng)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = uniformWeightAndBias(weight: [outFeatures, inFeatures], bias: bias ? outFeatures : nil,
+                                                   fanIn: inFeatures, rng: &rng)
     }
 
-    public override var ownState: [StateEntry] {
-        [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
-    }
+    public override var ownState: [StateEntry] { weightAndBiasState(weight, bias) }
 
     public override func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight, bias) }
 }
