@@ -70,6 +70,7 @@ enum Fixtures {
         config.jitter = 1
         config.lambdaRec = 0.8
         config.lambdaTarget = 0.6
+        config.lambdaTV = 0.5
         config.view = view
         let sampler = try CaGSampler(classifiers: [CaGClassifier(f1, statistics: Fixtures.statistics(for: f1, seed: 5)),
                                                    CaGClassifier(f2, statistics: Fixtures.statistics(for: f2, seed: 6))],
@@ -82,7 +83,7 @@ enum Fixtures {
         // Every part contributes (none silently skipped).
         let (_, parts) = sampler.objective(parameter: x, labels: labels, mask: mask, shift: (1, -1), targets: targets)
         #expect(parts.classification > 0 && parts.diversity != 0 && parts.distribution > 0 && parts.batchNorm > 0)
-        #expect(parts.reconstruction > 0 && parts.target > 0)
+        #expect(parts.reconstruction > 0 && parts.target > 0 && parts.totalVariation > 0)
         checkGradients([x], eps: 3e-3, rtol: 5e-2, atol: 3e-3) { inputs in
             sampler.objective(parameter: inputs[0], labels: labels, mask: mask, shift: (1, -1), targets: targets).0
         }
@@ -112,6 +113,15 @@ enum Fixtures {
         // Class 0: rows 0, 1, 3 -> cosines (0,1): 0, (0,3): 0.6, (1,3): 0.8, each pair twice; 6 ordered pairs.
         #expect(abs(loss.item - (2 * (0 + 0.6 + 0.8)) / 6) < 1e-6)
         #expect(CaGLosses.diversity(h, labels: [0, 1, 2, 3]) == nil)
+    }
+
+    @Test func totalVariationIsTheMeanSquaredNeighbourDifference() throws {
+        // 2 channels of 2x3: the first a ramp along x, the second constant.
+        let image = Tensor([0, 1, 3, 0, 1, 3, 5, 5, 5, 5, 5, 5], shape: [1, 2, 2, 3])
+        // Channel 0 over the 1x2 valid windows: horizontal differences 1, 2 (squared 1, 4), vertical 0, 0;
+        // channel 1: all 0. Mean over 2 directions x 2 channels x 2 windows = 5 / 8.
+        #expect(abs(CaGLosses.totalVariation(image).item - 5.0 / 8) < 1e-6)
+        #expect(CaGLosses.totalVariation(Tensor(filled: 0.3, shape: [2, 1, 5, 5])).item == 0)
     }
 
     @Test func distributionLossMatchesTheFormula() throws {
@@ -172,14 +182,16 @@ enum Fixtures {
 }
 
 @Suite struct CaGSourceTests {
-    static func source(classes: Int, config: CaGConfig = CaGConfig()) throws -> CaGSource {
+    static func source(classes: Int, config: CaGConfig = CaGConfig(), lanes: Int = 2) throws -> CaGSource {
         var c = config
         c.stepsPerStage = [3]
         c.batchSize = 4
         c.lambdaBN = 0   // the fixture classifier has no statistics
-        let f = try Fixtures.classifier(classes: classes)
-        return CaGSource(sampler: try CaGSampler(classifiers: [CaGClassifier(f, statistics: nil)],
-                                                 reconstructor: try Fixtures.reconstructor(), config: c))
+        // One copy of the (deterministic) fixture models per lane, as CaGSource loads them.
+        return CaGSource(samplers: try (0..<lanes).map { _ in
+            try CaGSampler(classifiers: [CaGClassifier(try Fixtures.classifier(classes: classes), statistics: nil)],
+                           reconstructor: try Fixtures.reconstructor(), config: c)
+        })
     }
 
     @Test func generateIsDeterministicInItsArguments() throws {
@@ -187,13 +199,30 @@ enum Fixtures {
         config.output = .reconstruction
         config.jitter = 1
         let a = try Self.source(classes: 3, config: config), b = try Self.source(classes: 3, config: config)
-        let x1 = try a.generate(label: 2, count: 6, seed: 42)   // two joint batches (4 + 2)
+        let x1 = try a.generate(label: 2, count: 6, seed: 42)   // two joint batches (3 + 3)
         let x2 = try b.generate(label: 2, count: 6, seed: 42)
         #expect(x1.shape == [6, 1, 8, 8])
         #expect(x1.array == x2.array)
         #expect(try a.generate(label: 2, count: 6, seed: 43).array != x1.array)
         #expect(try a.generate(label: 1, count: 6, seed: 42).array != x1.array)
         #expect(x1.array.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    /// Batches run side by side, one per lane; the samples must not depend on how many lanes
+    /// there are, nor on which lane optimised which batch.
+    @Test func samplesDoNotDependOnTheLaneCount() throws {
+        var config = CaGConfig()
+        config.lambdaDiv = 0.1
+        let one = try Self.source(classes: 3, config: config, lanes: 1)
+        let two = try Self.source(classes: 3, config: config, lanes: 2)
+        let three = try Self.source(classes: 3, config: config, lanes: 3)
+        let x1 = try one.generate(label: 1, count: 11, seed: 7)   // three batches: 3 + 4 + 4
+        #expect(try two.generate(label: 1, count: 11, seed: 7).array == x1.array)
+        #expect(try three.generate(label: 1, count: 11, seed: 7).array == x1.array)
+        // Each batch is its own joint optimisation: the first 3 samples are those of a 3-sample call
+        // with the same derived seed, whatever else ran beside them.
+        let batch0 = one.sampler.sample(labels: [1, 1, 1], seed: RNG.derive(7, 1, 0))
+        #expect(Array(x1.array[0..<(3 * 64)]) == batch0.array)
     }
 
     /// --classes 100 with a 100-class classifier goes through, down to the last class.

@@ -62,6 +62,8 @@ public struct CaGConfig: Sendable, Equatable {
     /// patches, so x becomes an image g can predict from its own visible parts (a learned
     /// natural-image prior, as in regularisation by denoising); 0 = off.
     public var lambdaRec: Float = 5
+    /// Weight of the total-variation prior (DeepInversion's smoothness prior on the image); 0 = off.
+    public var lambdaTV: Float = 0
     /// Weight of the batch-norm statistics prior (DeepInversion); 0 = off.
     public var lambdaBN: Float = 0.1
     public var bnStatistics: BNStatistics = .perClass
@@ -112,7 +114,7 @@ public struct CaGConfig: Sendable, Equatable {
         }
         if !(learningRate > 0) { return "the learning rate must be positive" }
         if !(beta1 >= 0 && beta1 < 1) { return "beta1 must be in [0, 1)" }
-        if blurSigma < 0 || lambdaDiv < 0 || lambdaDist < 0 || lambdaBN < 0 || lambdaRec < 0 || lambdaTarget < 0 || noise < 0 { return "loss weights and blur must not be negative" }
+        if blurSigma < 0 || lambdaDiv < 0 || lambdaDist < 0 || lambdaBN < 0 || lambdaRec < 0 || lambdaTarget < 0 || lambdaTV < 0 || noise < 0 { return "loss weights and blur must not be negative" }
         if outputMasks < 1 { return "output masks must be at least 1" }
         if jitter < 0 || 2 * jitter >= side { return "jitter must be in 0..<\(side / 2)" }
         if batchSize < 1 { return "the batch must be at least 1" }
@@ -130,7 +132,7 @@ public struct CaGConfig: Sendable, Equatable {
             "lr": String(learningRate), "beta1": String(beta1),
             "reconstructor": String(useReconstructor), "blur_sigma": String(blurSigma),
             "lambda_div": String(lambdaDiv), "lambda_dist": String(lambdaDist),
-            "lambda_bn": String(lambdaBN), "lambda_rec": String(lambdaRec), "lambda_target": String(lambdaTarget), "bn_statistics": bnStatistics.rawValue,
+            "lambda_bn": String(lambdaBN), "lambda_rec": String(lambdaRec), "lambda_target": String(lambdaTarget), "lambda_tv": String(lambdaTV), "bn_statistics": bnStatistics.rawValue,
             "parameterization": parameterization.rawValue, "output": output.rawValue,
             "output_masks": String(outputMasks), "view": view.rawValue, "jitter": String(jitter), "noise": String(noise),
             "init_pixel": String(initPixel), "init_spread": String(initSpread), "batch": String(batchSize),

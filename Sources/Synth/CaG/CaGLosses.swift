@@ -112,4 +112,20 @@ public enum CaGLosses {
         let scale = Float(variance / Double(labels.count * d)) + 1e-6
         return mean(square(h - target)) / scale
     }
+
+    /// DeepInversion's smoothness prior: the mean squared difference between each pixel and its
+    /// right and lower neighbours, over images [N, C, H, W] in [0, 1]. Inversion alone fills x with
+    /// high-frequency stripes a classifier likes and another classifier does not; natural images
+    /// (and Fashion-MNIST's flat black background) are mostly smooth. One 2x2 difference
+    /// convolution per direction and channel, so the gradient is the conv's.
+    public static func totalVariation(_ image: Tensor) -> Tensor {
+        let c = image.shape[1]
+        let w = Tensor(zeros: [2 * c, c, 2, 2])
+        for ch in 0..<c {
+            let horizontal = (2 * ch) * c + ch, vertical = (2 * ch + 1) * c + ch
+            w.ptr[horizontal * 4 + 0] = -1; w.ptr[horizontal * 4 + 1] = 1   // x[y][x+1] - x[y][x]
+            w.ptr[vertical * 4 + 0] = -1; w.ptr[vertical * 4 + 2] = 1       // x[y+1][x] - x[y][x]
+        }
+        return mean(square(conv2d(image, w, nil)))
+    }
 }

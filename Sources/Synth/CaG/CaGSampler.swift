@@ -29,6 +29,7 @@ public struct CaGLossParts: Sendable {
     public var batchNorm: Float = 0
     public var reconstruction: Float = 0
     public var target: Float = 0
+    public var totalVariation: Float = 0
     public var total: Float = 0
 }
 
@@ -177,13 +178,18 @@ public final class CaGSampler {
         var parts = CaGLossParts()
         var total: Tensor?
         var views: [Tensor] = []
+        if config.lambdaTV > 0 {
+            let tv = CaGLosses.totalVariation(image)
+            parts.totalVariation = tv.item
+            total = tv * config.lambdaTV
+        }
         if let g = reconstructor, let mask {
             let visible = image * 2 - 1
             let reconstruction = g(visible, mask: mask)
             if config.lambdaRec > 0 {
                 let rec = maskedMSE(reconstruction, visible, mask: 1 - mask)
                 parts.reconstruction = rec.item
-                total = rec * config.lambdaRec
+                total = total.map { $0 + rec * config.lambdaRec } ?? rec * config.lambdaRec
             }
             if config.view != .image { views.append((reconstruction + 1) * 0.5) }
             if config.view != .reconstruction { views.append(image) }

@@ -3,7 +3,7 @@ import Foundation
 
 /// CaG's settings as text KEY=VALUE pairs, as `synth build --source-option` passes them and the
 /// manifest records them. Keys are the command-line flags without dashes:
-///   steps=N[,N...]  lr=X  beta1=X  blur=SIGMA  lambda-div=X  lambda-dist=X  lambda-rec=X  lambda-target=X  bn-loss=X (0 = off)
+///   steps=N[,N...]  lr=X  beta1=X  blur=SIGMA  lambda-div=X  lambda-dist=X  lambda-rec=X  lambda-target=X  lambda-tv=X  bn-loss=X (0 = off)
 ///   bn-stats=class|running  param=sigmoid|clamp  emit=x|reconstruction  output-masks=N
 ///   view=reconstruction|image|both  jitter=N  noise=X  init-pixel=X  init-spread=X  batch=N  progressive=true|false  resolutions=7,14,28
 ///   reconstructor=true|false  ensemble=C2.safetensors[,C3...] (more classifiers to invert)
@@ -19,6 +19,7 @@ extension CaGConfig {
         "lambda-dist": { $0.lambdaDist = try float($1, $2) },
         "lambda-rec": { $0.lambdaRec = try float($1, $2) },
         "lambda-target": { $0.lambdaTarget = try float($1, $2) },
+        "lambda-tv": { $0.lambdaTV = try float($1, $2) },
         "bn-loss": { $0.lambdaBN = try float($1, $2) },
         "bn-stats": { $0.bnStatistics = try choice($1, $2) },
         "param": { $0.parameterization = try choice($1, $2) },

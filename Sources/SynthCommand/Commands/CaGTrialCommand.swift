@@ -52,8 +52,8 @@ struct CaGTrialCommand: ParsableCommand {
                 for (r, i) in idx.enumerated() { for j in 0..<per { x.ptr[r * per + j] = Float(real.pixels[i * per + j]) / 255 } }
                 let mask = probe.reconstructor.map { g in PatchMask.random(count: idx.count, height: real.height, width: real.width, patch: g.patch, ratio: g.maskRatio, rng: &rng) }
                 let (_, p) = Autodiff.withoutGrad { probe.objective(parameter: x, labels: Array(repeating: cls, count: idx.count), mask: mask) }
-                print(String(format: "real class %d  total %.4f  ce %.4f  div %.4f  dist %.4f  bn %.4f  rec %.4f", cls, p.total,
-                             p.classification, p.diversity, p.distribution, p.batchNorm, p.reconstruction))
+                print(String(format: "real class %d  total %.4f  ce %.4f  div %.4f  dist %.4f  bn %.4f  rec %.4f  tv %.4f", cls, p.total,
+                             p.classification, p.diversity, p.distribution, p.batchNorm, p.reconstruction, p.totalVariation))
             }
             return
         }
@@ -62,8 +62,8 @@ struct CaGTrialCommand: ParsableCommand {
             source.onStep = { step, p in
                 if step == 1 { batches += 1 }
                 if batches == 1 && (step % 10 == 0 || step == 1) {
-                    print(String(format: "step %3d  total %.4f  ce %.4f  div %.4f  dist %.4f  bn %.4f  rec %.4f  target %.4f", step, p.total,
-                                 p.classification, p.diversity, p.distribution, p.batchNorm, p.reconstruction, p.target))
+                    print(String(format: "step %3d  total %.4f  ce %.4f  div %.4f  dist %.4f  bn %.4f  rec %.4f  target %.4f  tv %.4f", step, p.total,
+                                 p.classification, p.diversity, p.distribution, p.batchNorm, p.reconstruction, p.target, p.totalVariation))
                 }
             }
         }
