@@ -5,7 +5,8 @@ import Models
 /// CaG as a `SampleSource`: frozen classifier(s), the reconstruction module and their statistics,
 /// loaded from files. A call optimises its candidates jointly in batches of `config.batchSize`,
 /// and runs those batches side by side, one per core: a batch's ops are too small to keep two cores
-/// busy (2,000 default candidates on 2 cores: 6.6/s with one batch over both, 11.3/s side by side).
+/// busy (1,280 default candidates on 2 cores, timed one after the other: 141 s with one batch at a
+/// time over both cores, 106 s side by side).
 public final class CaGSource: SampleSource {
     /// One sampler per lane, each over its own copy of the models: the batch-norm prior observes
     /// layer inputs through the layers, so two lanes must never share a layer.
