@@ -177,11 +177,12 @@ public final class CaGSampler {
         if shift != (0, 0) { image = translate(image, by: shift) }
         var parts = CaGLossParts()
         var total: Tensor?
+        func add(_ term: Tensor) { total = total.map { $0 + term } ?? term }
         var views: [Tensor] = []
         if config.lambdaTV > 0 {
             let tv = CaGLosses.totalVariation(image)
             parts.totalVariation = tv.item
-            total = tv * config.lambdaTV
+            add(tv * config.lambdaTV)
         }
         if let g = reconstructor, let mask {
             let visible = image * 2 - 1
@@ -189,7 +190,7 @@ public final class CaGSampler {
             if config.lambdaRec > 0 {
                 let rec = maskedMSE(reconstruction, visible, mask: 1 - mask)
                 parts.reconstruction = rec.item
-                total = total.map { $0 + rec * config.lambdaRec } ?? rec * config.lambdaRec
+                add(rec * config.lambdaRec)
             }
             if config.view != .image { views.append((reconstruction + 1) * 0.5) }
             if config.view != .reconstruction { views.append(image) }
@@ -198,8 +199,7 @@ public final class CaGSampler {
         }
         for view in views {
             for (k, c) in classifiers.enumerated() {
-                let loss = classifierLoss(c, view: view, labels: labels, target: targets?[k], parts: &parts)
-                total = total.map { $0 + loss } ?? loss
+                add(classifierLoss(c, view: view, labels: labels, target: targets?[k], parts: &parts))
             }
         }
         parts.total = total!.item

@@ -26,39 +26,46 @@ public final class CaGSource: SampleSource {
                 lanes laneCount: Int = Parallel.cores) throws {
         guard !paths.isEmpty else { throw SynthError("CaG needs at least one classifier") }
         let needStats = config.lambdaDist > 0 || config.lambdaTarget > 0 || (config.lambdaBN > 0 && config.bnStatistics == .perClass)
+        if config.useReconstructor && reconstructorPath == nil {
+            throw SynthError("CaG with the reconstruction module needs --reconstructor R (or --no-reconstructor)")
+        }
+        // Files are read, hashed and checked once; only the layers are loaded once per lane
+        // (statistics are plain values the lanes can share).
+        let firstModels = try paths.map { try ModelFile.loadClassifier($0) }
         var files: [String] = []
         var roles: [String: String] = [:]
+        var statistics: [FeatureStatistics?] = []
+        for (path, model) in zip(paths, firstModels) {
+            files.append(path); roles[path] = "classifier"
+            guard needStats else { statistics.append(nil); continue }
+            let statsPath = FeatureStatistics.sidecarPath(for: path)
+            guard FileManager.default.fileExists(atPath: statsPath) else {
+                throw SynthError.file(statsPath, "missing: the distribution and per-class batch-norm priors need the classifier's statistics (synth stats --model \(path) --data SPEC)")
+            }
+            let stats = try FeatureStatistics.load(statsPath, classifierSHA256: try sha256Hex(ofFile: path))
+            guard stats.classes == model.card.classes, stats.dimension == model.featureDimension else {
+                throw SynthError.file(statsPath, "has \(stats.classes) classes x \(stats.dimension) features, the classifier \(model.card.classes) x \(model.featureDimension)")
+            }
+            statistics.append(stats)
+            files.append(statsPath); roles[statsPath] = "statistics"
+        }
+        let reconstructorFile = config.useReconstructor ? reconstructorPath : nil
+        var firstReconstructor: Reconstructor?
+        if let r = reconstructorFile {
+            let recon = try ReconstructorFile.load(r)
+            guard recon.card.inputShape == firstModels[0].card.inputShape else {
+                throw SynthError.file(r, "reconstructs \(recon.card.inputShape) images, the classifier takes \(firstModels[0].card.inputShape)")
+            }
+            firstReconstructor = recon
+            files.append(r); roles[r] = "reconstructor"
+        }
         var samplers: [CaGSampler] = []
         for lane in 0..<max(1, laneCount) {
-            var members: [CaGClassifier] = []
-            for path in paths {
-                let model = try ModelFile.loadClassifier(path)
-                if lane == 0 { files.append(path); roles[path] = "classifier" }
-                var stats: FeatureStatistics?
-                if needStats {
-                    let statsPath = FeatureStatistics.sidecarPath(for: path)
-                    guard FileManager.default.fileExists(atPath: statsPath) else {
-                        throw SynthError.file(statsPath, "missing: the distribution and per-class batch-norm priors need the classifier's statistics (synth stats --model \(path) --data SPEC)")
-                    }
-                    stats = try FeatureStatistics.load(statsPath, classifierSHA256: try sha256Hex(ofFile: path))
-                    guard stats!.classes == model.card.classes, stats!.dimension == model.featureDimension else {
-                        throw SynthError.file(statsPath, "has \(stats!.classes) classes x \(stats!.dimension) features, the classifier \(model.card.classes) x \(model.featureDimension)")
-                    }
-                    if lane == 0 { files.append(statsPath); roles[statsPath] = "statistics" }
-                }
-                members.append(CaGClassifier(model, statistics: stats))
-            }
-            var recon: Reconstructor?
-            if config.useReconstructor {
-                guard let r = reconstructorPath else { throw SynthError("CaG with the reconstruction module needs --reconstructor R (or --no-reconstructor)") }
-                recon = try ReconstructorFile.load(r)
-                guard recon!.card.inputShape == members[0].model.card.inputShape else {
-                    throw SynthError.file(r, "reconstructs \(recon!.card.inputShape) images, the classifier takes \(members[0].model.card.inputShape)")
-                }
-                if lane == 0 { files.append(r); roles[r] = "reconstructor" }
-            }
+            let models = lane == 0 ? firstModels : try paths.map { try ModelFile.loadClassifier($0) }
+            let recon = lane == 0 ? firstReconstructor : try reconstructorFile.map { try ReconstructorFile.load($0) }
             do {
-                samplers.append(try CaGSampler(classifiers: members, reconstructor: recon, config: config))
+                samplers.append(try CaGSampler(classifiers: zip(models, statistics).map { CaGClassifier($0, statistics: $1) },
+                                               reconstructor: recon, config: config))
             } catch let e as SynthError {
                 throw SynthError.file(paths[0], e.message)
             }
@@ -66,7 +73,7 @@ public final class CaGSource: SampleSource {
         lanes = samplers
         modelFiles = files
         self.roles = roles
-        classNames = samplers[0].classifiers[0].model.card.classNames
+        classNames = firstModels[0].card.classNames
     }
 
     /// `samplers`: one per lane, with the same settings over separate copies of the same models.
