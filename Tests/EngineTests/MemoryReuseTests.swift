@@ -4,22 +4,19 @@ import TestSupport
 @testable import Models
 
 /// Memory is reused across identical steps: after a warm-up, training steps take every buffer
-/// from the pool and the pool stops creating memory. Runs alone (the pool is process-wide and
-/// other tests allocate concurrently), hence `.serialized` on a suite of one and a private
-/// comparison of the pool's creation counter around this test's own steps only.
-@Suite(.serialized) struct MemoryReuseTests {
-    /// Bytes the pool creates while `work` runs. Other tests may allocate concurrently; work of
-    /// ours is steady when, repeated, it never needs more than the warm-up left behind, so the
-    /// smallest of five tries rules out a neighbour.
-    static func poolGrowth(_ work: () -> Void) -> Int {
-        var grew = Int.max
-        for _ in 0..<5 {
-            let before = BufferPool.shared.bytesCreated
+/// from the pool and the pool stops creating memory. Each test binds a private pool for its own
+/// warm-up and steps: the shared pool is process-wide, and tests running alongside would take
+/// blocks from it (forcing this one to create more) or trim it, so its counter proves nothing.
+struct MemoryReuseTests {
+    /// Bytes a private pool creates while `work` runs, after `warmUp` ran in the same pool.
+    static func poolGrowth(warmUp: () -> Void, _ work: () -> Void) -> Int {
+        let pool = BufferPool()
+        return BufferPool.$current.withValue(pool) {
+            warmUp()
+            let before = pool.bytesCreated
             work()
-            grew = min(grew, BufferPool.shared.bytesCreated - before)
-            if grew == 0 { break }
+            return pool.bytesCreated - before
         }
-        return grew
     }
 
     @Test func trainingStepsStopAllocating() throws {
@@ -32,8 +29,7 @@ import TestSupport
             let loss = crossEntropy(model(x), labels: [0, 1, 2, 3, 0, 1, 2, 3])
             opt.zeroGrad(); loss.backward(); opt.step()
         }
-        for _ in 0..<3 { step() }
-        let grew = Self.poolGrowth { for _ in 0..<20 { step() } }
+        let grew = Self.poolGrowth(warmUp: { for _ in 0..<3 { step() } }) { for _ in 0..<20 { step() } }
         #expect(grew == 0, "the pool created \(grew) bytes over 20 steady steps")
     }
 
@@ -46,9 +42,21 @@ import TestSupport
         model.eval()
         let inputs = (1...24).map { randn([$0, 1, 28, 28], seed: UInt64($0), requiresGrad: false) }
         func pass() { for x in inputs { _ = Autodiff.withoutGrad { softmax(model(x)) } } }
-        pass()
-        let grew = Self.poolGrowth { for _ in 0..<3 { pass() } }
+        let grew = Self.poolGrowth(warmUp: pass) { for _ in 0..<3 { pass() } }
         #expect(grew == 0, "the pool created \(grew) bytes over passes of batch sizes it had seen")
+    }
+
+    /// The private pool really is where this task's buffers come from and go back to: otherwise
+    /// the tests above would pass by counting nothing.
+    @Test func boundPoolServesTheTask() {
+        let pool = BufferPool()
+        BufferPool.$current.withValue(pool) {
+            _ = Buffer(count: 1000)
+            #expect(pool.bytesCreated == BufferPool.sizeClass(1000) * 4)
+            #expect(pool.bytesFree == pool.bytesCreated)
+            _ = Buffer(count: 1000)
+            #expect(pool.bytesCreated == BufferPool.sizeClass(1000) * 4)
+        }
     }
 
     @Test func sizeClassesWasteAtMostAQuarter() {
