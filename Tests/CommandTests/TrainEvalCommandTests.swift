@@ -17,6 +17,23 @@ import PipelineFixtures
         let json = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any]
         #expect((json?["samples"] as? Int) == 64)
         #expect(((json?["accuracy"] as? Double) ?? -1) >= 0)
+        #expect(json?["keptShare"] == nil, "no filter report without --threshold")
+
+        // A filter at p > 0 keeps exactly the samples whose top class is their label: its share
+        // is the accuracy, overall and per class; a stricter one keeps no more.
+        func kept(_ t: String) throws -> [String: Any] {
+            let r = try SynthProcess.run(["eval", "--model", dir.file("m.safetensors"), "--data", spec, "--json", "--threshold", t])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+        }
+        let loose = try kept("0"), strict = try kept("0.3")
+        #expect((loose["keptShare"] as? Double) == (json?["accuracy"] as? Double))
+        #expect((loose["perClassKeptShare"] as? [String: Double]) == (json?["perClassAccuracy"] as? [String: Double]))
+        #expect((strict["keptShare"] as? Double ?? 2) <= (loose["keptShare"] as? Double ?? -1))
+        #expect((strict["filterThreshold"] as? Double) == 0.3)
+
+        let bad = try SynthProcess.run(["eval", "--model", dir.file("m.safetensors"), "--data", spec, "--threshold", "1.5"])
+        SynthProcess.expectBadInput(bad, mentioning: ["--threshold"])
     }
 
     @Test func missingDataFile() throws {

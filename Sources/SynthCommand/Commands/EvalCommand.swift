@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Engine
+import Filter
 import Foundation
 import Models
 import Trainer
@@ -13,12 +14,19 @@ struct EvalCommand: ParsableCommand {
         Examples:
           synth eval --model models/teacher-ref-cnn.safetensors --data fashion-mnist:test
           synth eval --model m.safetensors --data shards:out/ --json
+          synth eval --model models/filter-resnet-s.safetensors --data folder:cands/ --threshold 0.9
+
+        --threshold T also reports, per class, the share of samples a build's filter with this
+        model and threshold would keep (its top class is the label and p > T): what a filter
+        would make of a candidate set, before spending a build on it.
         """
     )
 
     @Option(help: "Classifier checkpoint (.safetensors).") var model: String
     @Option(help: "Data spec to evaluate on.") var data: String
     @Flag(help: "Print the result as JSON.") var json = false
+    @Option(help: "Also report the share of each class a filter with this model would keep at this probability threshold.")
+    var threshold: Double?
 
     func run() throws {
         let classifier = try ModelFile.loadClassifier(model)
@@ -26,13 +34,17 @@ struct EvalCommand: ParsableCommand {
         guard dataset.classNames.count <= classifier.card.classes else {
             throw SynthError("\(data): has \(dataset.classNames.count) classes, the model \(model) only \(classifier.card.classes)")
         }
+        let filter = try threshold.map { try ConfidenceFilter(classifiers: [classifier], names: [model], threshold: Float($0)) }
         let ev = try Evaluation.run(classifier, on: dataset)
+        let kept = try filter.map { try FilterVerdicts($0, on: dataset) }
         if json {
-            print(JSONOutput.string(EvalReport(model: model, data: data, evaluation: ev)))
+            print(JSONOutput.string(EvalReport(model: model, data: data, evaluation: ev, threshold: threshold, kept: kept)))
         } else {
             print(String(format: "accuracy %.4f  error %.4f  loss %.4f  (%d samples, %@)", ev.accuracy, ev.error, ev.meanLoss, ev.samples, data))
+            if let kept, let threshold { print(String(format: "a filter at p > %g keeps %.4f", threshold, kept.share)) }
             for (i, acc) in ev.perClassAccuracy.enumerated() where !acc.isNaN {
-                print(String(format: "  %2d %-14@ %.4f", i, ev.classNames[i], acc))
+                let keptText = kept.map { String(format: "  kept %.4f", $0.perClassShare[i]) } ?? ""
+                print(String(format: "  %2d %-14@ %.4f", i, ev.classNames[i], acc) + keptText)
             }
         }
     }
@@ -47,11 +59,20 @@ struct EvalReport: Encodable {
     let samples: Int
     let perClassAccuracy: [String: Double]
     let confusion: [[Int]]
+    /// With --threshold: the filter's threshold, and the share of all samples and of each class it keeps.
+    let filterThreshold: Double?
+    let keptShare: Double?
+    let perClassKeptShare: [String: Double]?
 
-    init(model: String, data: String, evaluation ev: Evaluation) {
+    init(model: String, data: String, evaluation ev: Evaluation, threshold: Double?, kept: FilterVerdicts?) {
         self.model = model; self.data = data
         accuracy = ev.accuracy; error = ev.error; loss = ev.meanLoss; samples = ev.samples
         perClassAccuracy = Dictionary(uniqueKeysWithValues: ev.perClassAccuracy.enumerated().filter { !$0.element.isNaN }.map { (ev.classNames[$0.offset], $0.element) })
         confusion = ev.confusion
+        filterThreshold = threshold
+        keptShare = kept?.share
+        perClassKeptShare = kept.map { k in
+            Dictionary(uniqueKeysWithValues: k.perClassShare.enumerated().filter { !$0.element.isNaN }.map { (ev.classNames[$0.offset], $0.element) })
+        }
     }
 }
