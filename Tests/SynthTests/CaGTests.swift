@@ -79,44 +79,14 @@ enum Fixtures {
         let labels = [0, 0, 0, 2, 2, 1]
         let mask = PatchMask.random(count: labels.count, height: 8, width: 8, patch: 4, ratio: 0.75, rng: &rng)
         let targets = sampler.featureTargets(labels: labels, rng: &rng)
-        // Soft class targets in one case, the labels in the others.
-        let soft = view == .both ? sampler.classTargets(labels: labels, rng: &rng) : nil
         let x = randn([labels.count, 1, 4, 4], seed: 21)
         // Every part contributes (none silently skipped).
-        let (_, parts) = sampler.objective(parameter: x, labels: labels, mask: mask, shift: (1, -1), targets: targets, classTargets: soft)
+        let (_, parts) = sampler.objective(parameter: x, labels: labels, mask: mask, shift: (1, -1), targets: targets)
         #expect(parts.classification > 0 && parts.diversity != 0 && parts.distribution > 0 && parts.batchNorm > 0)
         #expect(parts.reconstruction > 0 && parts.target > 0 && parts.totalVariation > 0)
         checkGradients([x], eps: 3e-3, rtol: 5e-2, atol: 3e-3) { inputs in
-            sampler.objective(parameter: inputs[0], labels: labels, mask: mask, shift: (1, -1), targets: targets, classTargets: soft).0
+            sampler.objective(parameter: inputs[0], labels: labels, mask: mask, shift: (1, -1), targets: targets).0
         }
-    }
-
-    /// Soft class targets: q >= the configured confidence on the label (so it stays the top class),
-    /// the rest on one other class, drawn more often the more similar its last-layer row is.
-    @Test func classTargetsAimNearTheLabel() throws {
-        let f = try Fixtures.classifier(classes: 4, seed: 13)
-        var config = CaGConfig()
-        config.targetConfidence = 0.6
-        config.lambdaBN = 0
-        let sampler = try CaGSampler(classifiers: [CaGClassifier(f, statistics: nil)], reconstructor: try Fixtures.reconstructor(), config: config)
-        var rng = RNG(seed: 3)
-        let labels = Array(repeating: 1, count: 4000)
-        let t = sampler.classTargets(labels: labels, rng: &rng)
-        var picked = [Int](repeating: 0, count: 4), minQ: Float = 1
-        for i in 0..<labels.count {
-            let row = Array(UnsafeBufferPointer(start: t.ptr + i * 4, count: 4))
-            #expect(abs(row.reduce(0, +) - 1) < 1e-6)
-            #expect(row[1] >= 0.6 && row[1] <= 1)
-            minQ = min(minQ, row[1])
-            let others = (0..<4).filter { $0 != 1 && row[$0] > 0 }
-            #expect(others.count <= 1)
-            if let o = others.first { picked[o] += 1 }
-        }
-        #expect(minQ < 0.62, "q spreads over [0.6, 1]")
-        let sim = sampler.classSimilarity
-        #expect(sim[1 * 4 + 1] > 0.999, "a class is its own nearest")
-        let nearest = [0, 2, 3].max { sim[4 + $0] < sim[4 + $1] }!, farthest = [0, 2, 3].min { sim[4 + $0] < sim[4 + $1] }!
-        #expect(picked[nearest] >= picked[farthest], "neighbours drawn by similarity: \(picked), similarity \(sim[4..<8])")
     }
 
     /// The same without the reconstruction module and with the clamp parameterisation at full size.

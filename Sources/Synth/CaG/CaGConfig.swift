@@ -58,12 +58,6 @@ public struct CaGConfig: Sendable, Equatable {
     /// Weight of the feature-target loss: each sample is pulled towards its own feature vector drawn
     /// from N(mu_c, sigma_c) (the statistics of eq. 6), a per-sample form of the distribution loss; 0 = off.
     public var lambdaTarget: Float = 0
-    /// The lowest confidence a sample aims at: each sample's target puts q ~ U[this, 1] on its
-    /// class and the rest on one neighbouring class (drawn by the similarity of their rows in the
-    /// classifier's last layer), as ZSKD's data impressions do, so samples spread from the class's
-    /// core towards its borders. 1 = plain cross-entropy on the class. Below 0.5 a sample's
-    /// label could stop being its top class, so it must be at least 0.5.
-    public var targetConfidence: Float = 1
     /// Weight of the reconstruction-consistency prior: the masked autoencoder's error on x's hidden
     /// patches, so x becomes an image g can predict from its own visible parts (a learned
     /// natural-image prior, as in regularisation by denoising); 0 = off.
@@ -121,7 +115,6 @@ public struct CaGConfig: Sendable, Equatable {
         if !(learningRate > 0) { return "the learning rate must be positive" }
         if !(beta1 >= 0 && beta1 < 1) { return "beta1 must be in [0, 1)" }
         if blurSigma < 0 || lambdaDiv < 0 || lambdaDist < 0 || lambdaBN < 0 || lambdaRec < 0 || lambdaTarget < 0 || lambdaTV < 0 || noise < 0 { return "loss weights and blur must not be negative" }
-        if !(targetConfidence >= 0.5 && targetConfidence <= 1) { return "the target confidence must lie in [0.5, 1]" }
         if outputMasks < 1 { return "output masks must be at least 1" }
         if jitter < 0 || 2 * jitter >= side { return "jitter must be in 0..<\(side / 2)" }
         if batchSize < 1 { return "the batch must be at least 1" }
@@ -139,7 +132,7 @@ public struct CaGConfig: Sendable, Equatable {
             "lr": String(learningRate), "beta1": String(beta1),
             "reconstructor": String(useReconstructor), "blur_sigma": String(blurSigma),
             "lambda_div": String(lambdaDiv), "lambda_dist": String(lambdaDist),
-            "lambda_bn": String(lambdaBN), "lambda_rec": String(lambdaRec), "lambda_target": String(lambdaTarget), "lambda_tv": String(lambdaTV), "target_confidence": String(targetConfidence), "bn_statistics": bnStatistics.rawValue,
+            "lambda_bn": String(lambdaBN), "lambda_rec": String(lambdaRec), "lambda_target": String(lambdaTarget), "lambda_tv": String(lambdaTV), "bn_statistics": bnStatistics.rawValue,
             "parameterization": parameterization.rawValue, "output": output.rawValue,
             "output_masks": String(outputMasks), "view": view.rawValue, "jitter": String(jitter), "noise": String(noise),
             "init_pixel": String(initPixel), "init_spread": String(initSpread), "batch": String(batchSize),

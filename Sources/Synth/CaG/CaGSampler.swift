@@ -92,7 +92,6 @@ public final class CaGSampler {
         let stages = config.stages(forSide: side)
         var param = initialParameter(count: n, side: stages[0], rng: &rng)
         let targets = config.lambdaTarget > 0 ? featureTargets(labels: labels, rng: &rng) : nil
-        let classTargets = config.targetConfidence < 1 ? classTargets(labels: labels, rng: &rng) : nil
         var step = 0
         let totalSteps = config.totalSteps(side: side)
         for (s, stageSide) in stages.enumerated() {
@@ -109,8 +108,7 @@ public final class CaGSampler {
                     ? (rng.int(below: 2 * config.jitter + 1) - config.jitter, rng.int(below: 2 * config.jitter + 1) - config.jitter)
                     : (0, 0)
                 param.zeroGrad()
-                let (loss, parts) = objective(parameter: param, labels: labels, mask: mask, shift: shift, targets: targets,
-                                              classTargets: classTargets)
+                let (loss, parts) = objective(parameter: param, labels: labels, mask: mask, shift: shift, targets: targets)
                 loss.backward()
                 if config.blurSigma > 0, let g = param.grad {
                     let blurred = Autodiff.withoutGrad { gaussianBlur(Tensor(shape: param.shape, storage: g), sigma: config.blurSigma) }
@@ -150,50 +148,6 @@ public final class CaGSampler {
         }
     }
 
-    /// Per sample, the class distribution it aims at (see `CaGConfig.targetConfidence`): q on its
-    /// label, 1 - q on a neighbour class k, k drawn with probability proportional to the positive
-    /// cosine similarity of the two classes' rows in the first classifier's last layer.
-    func classTargets(labels: [Int], rng: inout RNG) -> Tensor {
-        let k = classes
-        let similarity = classSimilarity
-        let t = Tensor(zeros: [labels.count, k])
-        for (i, y) in labels.enumerated() {
-            let q = config.targetConfidence + (1 - config.targetConfidence) * rng.uniform()
-            let weights = (0..<k).map { $0 == y ? 0 : max(similarity[y * k + $0], 0) + 1e-3 }
-            var u = rng.uniform() * weights.reduce(0, +)
-            var other = (0..<k).last { $0 != y } ?? y
-            for j in 0..<k where j != y {
-                u -= weights[j]
-                if u < 0 { other = j; break }
-            }
-            t.ptr[i * k + y] += q
-            t.ptr[i * k + other] += 1 - q
-        }
-        return t
-    }
-
-    /// Cosine similarity of every pair of the first classifier's last-layer rows, K x K. The head
-    /// is affine in h, so its rows are head(e_j) - head(0) read column by column.
-    lazy var classSimilarity: [Float] = {
-        let model = classifiers[0].model, d = model.featureDimension, k = classes
-        let (basis, zero) = Autodiff.withoutGrad { () -> (Tensor, Tensor) in
-            let eye = Tensor(zeros: [d, d])
-            for j in 0..<d { eye.ptr[j * d + j] = 1 }
-            return (model.head(eye), model.head(Tensor(zeros: [1, d])))
-        }
-        var rows = [Float](repeating: 0, count: k * d)   // rows[c * d + j] = W[c, j]
-        for j in 0..<d { for c in 0..<k { rows[c * d + j] = basis.ptr[j * k + c] - zero.ptr[c] } }
-        var norms = (0..<k).map { c in sqrt((0..<d).reduce(Float(0)) { $0 + rows[c * d + $1] * rows[c * d + $1] }) }
-        norms = norms.map { max($0, 1e-12) }
-        var sim = [Float](repeating: 0, count: k * k)
-        for a in 0..<k { for b in 0..<k {
-            var dot: Float = 0
-            for j in 0..<d { dot += rows[a * d + j] * rows[b * d + j] }
-            sim[a * k + b] = dot / (norms[a] * norms[b])
-        } }
-        return sim
-    }()
-
     /// The starting x: pixels near `initPixel`, spread `initSpread` (in logits for the sigmoid).
     func initialParameter(count n: Int, side s: Int, rng: inout RNG) -> Tensor {
         let p = Tensor(zeros: [n, imageShape[0], s, s], requiresGrad: true)
@@ -217,9 +171,8 @@ public final class CaGSampler {
     /// The objective at one step: `mask` is the reconstruction module's mask (nil without it),
     /// `shift` the jitter in pixels (rows, columns).
     /// `targets`: per classifier, the feature vector each sample aims at (see `featureTargets`).
-    /// `classTargets`: [N, K] class distributions the samples aim at instead of their labels.
     public func objective(parameter: Tensor, labels: [Int], mask: Tensor?, shift: (Int, Int) = (0, 0),
-                          targets: [Tensor]? = nil, classTargets: Tensor? = nil) -> (Tensor, CaGLossParts) {
+                          targets: [Tensor]? = nil) -> (Tensor, CaGLossParts) {
         var image = pixels(parameter)
         if shift != (0, 0) { image = translate(image, by: shift) }
         var parts = CaGLossParts()
@@ -246,7 +199,7 @@ public final class CaGSampler {
         }
         for view in views {
             for (k, c) in classifiers.enumerated() {
-                add(classifierLoss(c, view: view, labels: labels, target: targets?[k], classTargets: classTargets, parts: &parts))
+                add(classifierLoss(c, view: view, labels: labels, target: targets?[k], parts: &parts))
             }
         }
         parts.total = total!.item
@@ -254,14 +207,12 @@ public final class CaGSampler {
     }
 
     /// CE (eq. 3) and the feature priors of one classifier on one view of the batch.
-    func classifierLoss(_ c: CaGClassifier, view: Tensor, labels: [Int], target: Tensor?, classTargets: Tensor?,
-                        parts: inout CaGLossParts) -> Tensor {
+    func classifierLoss(_ c: CaGClassifier, view: Tensor, labels: [Int], target: Tensor?, parts: inout CaGLossParts) -> Tensor {
         var inputs: [Tensor] = []
         if config.lambdaBN > 0 { for bn in c.batchNorms { bn.layer.inputObserver = { inputs.append($0) } } }
         let h = c.model.features(normalize(view, card: c.model.card))
         for bn in c.batchNorms { bn.layer.inputObserver = nil }
-        let logits = c.model.head(h)
-        var loss = classTargets.map { crossEntropy(logits, soft: $0) } ?? crossEntropy(logits, labels: labels)
+        var loss = crossEntropy(c.model.head(h), labels: labels)
         parts.classification += loss.item
         if config.lambdaDiv > 0, let div = CaGLosses.diversity(h, labels: labels) {
             parts.diversity += div.item

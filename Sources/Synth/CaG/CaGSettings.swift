@@ -4,7 +4,6 @@ import Foundation
 /// CaG's settings as text KEY=VALUE pairs, as `synth build --source-option` passes them and the
 /// manifest records them. Keys are the command-line flags without dashes:
 ///   steps=N[,N...]  lr=X  beta1=X  blur=SIGMA  lambda-div=X  lambda-dist=X  lambda-rec=X  lambda-target=X  lambda-tv=X  bn-loss=X (0 = off)
-///   target-confidence=X (0.5...1; 1 = plain cross-entropy)
 ///   bn-stats=class|running  param=sigmoid|clamp  emit=x|reconstruction  output-masks=N
 ///   view=reconstruction|image|both  jitter=N  noise=X  init-pixel=X  init-spread=X  batch=N  progressive=true|false  resolutions=7,14,28
 ///   reconstructor=true|false  ensemble=C2.safetensors[,C3...] (more classifiers to invert)
@@ -22,7 +21,6 @@ extension CaGConfig {
         "lambda-target": { $0.lambdaTarget = try float($1, $2) },
         "lambda-tv": { $0.lambdaTV = try float($1, $2) },
         "bn-loss": { $0.lambdaBN = try float($1, $2) },
-        "target-confidence": { $0.targetConfidence = try float($1, $2) },
         "bn-stats": { $0.bnStatistics = try choice($1, $2) },
         "param": { $0.parameterization = try choice($1, $2) },
         "emit": { $0.output = try choice($1, $2) },

@@ -26,8 +26,6 @@ struct CaGOptions: ParsableArguments {
     @Option(help: "Weight of the feature-target loss (each sample aims at its own draw from N(mu_c, sigma_c); needs synth stats). Default \(defaults.lambdaTarget).") var lambdaTarget: Float?
     @Option(help: "Weight of the reconstruction-consistency prior (g's error on x's hidden patches). Default \(defaults.lambdaRec).") var lambdaRec: Float?
     @Option(help: "Weight of the total-variation (smoothness) prior on the image. Default \(defaults.lambdaTV).") var lambdaTv: Float?
-    @Option(help: "Lowest confidence a sample aims at (q ~ U[this, 1] on its class, the rest on a similar class); 1 = plain cross-entropy. Default \(defaults.targetConfidence).")
-    var targetConfidence: Float?
     @Option(help: ArgumentHelp("Weight of DeepInversion's batch-norm statistics prior; 0 = off. Default \(defaults.lambdaBN).", valueName: "WEIGHT"))
     var bnLoss: Float?
     @Option(help: "Batch-norm targets: class (per-class, from synth stats) or running. Default \(defaults.bnStatistics.rawValue).") var bnStats: String?
@@ -59,7 +57,6 @@ struct CaGOptions: ParsableArguments {
         if let lambdaRec { o["lambda-rec"] = String(lambdaRec) }
         if let lambdaTv { o["lambda-tv"] = String(lambdaTv) }
         if let bnLoss { o["bn-loss"] = String(bnLoss) }
-        if let targetConfidence { o["target-confidence"] = String(targetConfidence) }
         if let bnStats { o["bn-stats"] = bnStats }
         if let param { o["param"] = param }
         if let emit { o["emit"] = emit }
