@@ -63,9 +63,19 @@ public enum BuildDefaults {
         return "models"
     }
 
-    /// The default filter: a classifier trained apart from the one CaG inverts, so a sample must
-    /// convince a second opinion.
-    public static var filterModel: String { ShardFiles.join(modelsDirectory, "filter-resnet-s.safetensors") }
+    /// The default filter: a classifier trained apart from the one a source was made with, so a
+    /// sample must convince a second opinion. The GAN sources' is a different architecture
+    /// (resnet-s). CaG's is a second ref-cnn (another seed, twice the epochs): the resnet-s judges
+    /// CaG images by features their ref-cnn teacher never shaped, and refused every Sandal and
+    /// Sneaker of sets a fresh ref-cnn learns those classes from at 70-93% (BENCHMARKS.md, "What
+    /// the filter accepts"), so a filtered CaG build starved whole classes.
+    public static func filterModel(source kind: String) -> String {
+        ShardFiles.join(modelsDirectory, kind == "cag" ? cagFilterFile : ganFilterFile)
+    }
+    public static let ganFilterFile = "filter-resnet-s.safetensors"
+    public static let cagFilterFile = "filter-ref-cnn.safetensors"
+    /// The default feature model of commands not tied to a source (audit).
+    public static var filterModel: String { filterModel(source: "gan") }
 }
 
 /// Which worker of how many this process is, from --workers/--worker or the job array's index

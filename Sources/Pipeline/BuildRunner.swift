@@ -85,7 +85,7 @@ public final class BuildRunner {
         if options.noFilter {
             filter = nil
         } else {
-            filterPaths = options.filters.isEmpty ? [BuildDefaults.filterModel] : options.filters
+            filterPaths = options.filters.isEmpty ? [BuildDefaults.filterModel(source: kind)] : options.filters
             if options.filters.isEmpty && !ShardFiles.exists(filterPaths[0]) {
                 throw SynthError.file(filterPaths[0], "default filter model not found (set SYNTH_MODELS_DIR, pass --filter M, or --no-filter)")
             }

@@ -114,6 +114,25 @@ struct SourceCommandTests {
     static let shippedLatent = ["\(shippedModels)/gan-uncond-s1.safetensors", "\(shippedModels)/gan-uncond-s1-input.safetensors"]
     static func exist(_ files: [String]) -> Bool { files.allSatisfy { FileManager.default.fileExists(atPath: $0) } }
 
+    static let shippedCaG = ["teacher-ref-cnn.safetensors", "teacher-ref-cnn.stats.safetensors", "cag-ref-recon.safetensors",
+                             "filter-ref-cnn.safetensors"].map { "\(shippedModels)/\($0)" }
+
+    /// With no model flags, cag inverts the shipped teacher through the shipped reconstructor and
+    /// is judged by its own default filter, the second ref-cnn (not the GANs' resnet-s).
+    @Test(.enabled(if: exist(shippedCaG), "needs the models scripts/make-models ships"))
+    func cagUsesTheShippedModels() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        let out = dir.file("cag")
+        let r = try SynthProcess.run(["build", "--source", "cag", "--classes", "10", "--per-class", "1", "--seed", "0",
+                                      "--source-option", "steps=2", "--source-option", "batch=2", "--out", out],
+                                     environment: ["SYNTH_MODELS_DIR": Self.shippedModels])
+        #expect(r.status == 0, "\(r.stderr)")
+        let models = ((try Self.manifest(out))["build"] as? [String: Any])?["models"] as? [[String: Any]] ?? []
+        let used = Set(models.map { (($0["path"] as? String).map { ($0 as NSString).lastPathComponent } ?? "") + ":" + ($0["role"] as? String ?? "") })
+        #expect(used == ["teacher-ref-cnn.safetensors:classifier", "teacher-ref-cnn.stats.safetensors:statistics",
+                         "cag-ref-recon.safetensors:reconstructor", "filter-ref-cnn.safetensors:filter"], "\(used)")
+    }
+
     /// With no model flags, gan draws from the four shipped concat GANs and gan-latent uses the
     /// shipped unconditional GAN and its input generator; the default filter judges both.
     @Test(.enabled(if: exist(shippedGANs + shippedLatent), "needs the GANs scripts/make-gan-models ships"))

@@ -24,7 +24,8 @@ struct BuildCommand: ParsableCommand {
 
         --source replay:SPEC draws real images of each class from a data spec by seed (test-only
         source and real-data baseline through the same filter). Default models (the CaG classifier,
-        reconstructor and statistics, the GANs, the filter filter-resnet-s.safetensors) come from
+        reconstructor and statistics, the GANs, the filters filter-ref-cnn.safetensors for cag and
+        filter-resnet-s.safetensors for the GANs) come from
         SYNTH_MODELS_DIR, else ./models, else the models/ of the checkout synth was built in.
         CaG settings (--source-option KEY=VALUE): steps, lr, view, lambda-div, lambda-dist,
         lambda-rec, bn-loss, blur, progressive, resolutions, reconstructor, ensemble, ... (see
@@ -42,7 +43,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Samples per shard.") var shardSize = 1000
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "The classifier the source inverts (CaG) or steers through (gan-latent).") var classifier: String?
-    @Option(parsing: .singleValue, help: "Filter classifier (repeat for an ensemble; default models/filter-resnet-s.safetensors).") var filter: [String] = []
+    @Option(parsing: .singleValue, help: "Filter classifier (repeat for an ensemble; default models/filter-ref-cnn.safetensors for cag, models/filter-resnet-s.safetensors otherwise).") var filter: [String] = []
     @Flag(help: "Keep every candidate (no filter).") var noFilter = false
     @Option(help: "CaG's reconstruction module.") var reconstructor: String?
     @Option(parsing: .upToNextOption, help: "Generator checkpoint(s): --generator G1 G2 ... samples each image from one of them.") var generator: [String] = []
