@@ -223,6 +223,10 @@ enum Fixtures {
         // with the same derived seed, whatever else ran beside them.
         let batch0 = one.sampler.sample(labels: [1, 1, 1], seed: RNG.derive(7, 1, 0))
         #expect(Array(x1.array[0..<(3 * 64)]) == batch0.array)
+        // A round smaller than one batch still splits in two (both cores work), by count alone.
+        let small = try one.generate(label: 2, count: 3, seed: 8)
+        #expect(try two.generate(label: 2, count: 3, seed: 8).array == small.array)
+        #expect(Array(small.array[0..<64]) == one.sampler.sample(labels: [2], seed: RNG.derive(8, 2, 0)).array)
     }
 
     /// --classes 100 with a 100-class classifier goes through, down to the last class.

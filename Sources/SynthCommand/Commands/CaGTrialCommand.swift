@@ -77,8 +77,10 @@ struct CaGTrialCommand: ParsableCommand {
         for c in 0..<k {
             var chunk: UInt64 = 0
             while accepted[c] < perClass && candidates[c] < maxFactor * perClass {
-                // Without a filter every candidate is kept: ask for no more than are wanted.
-                let n = filterModel == nil ? min(source.preferredBatch, perClass - accepted[c]) : source.preferredBatch
+                // Rounds of two joint batches; without a filter every candidate is kept, so ask
+                // for no more than are wanted.
+                let round = 2 * source.sampler.config.batchSize
+                let n = filterModel == nil ? min(round, perClass - accepted[c]) : round
                 let images = try source.generate(label: c, count: n, seed: RNG.derive(seed, UInt64(c), chunk))
                 chunk += 1
                 candidates[c] += n
