@@ -132,6 +132,23 @@ enum Fixtures {
         #expect(abs(loss.item - expected) < 1e-3)
     }
 
+    /// Noise falls linearly from its level at the first step to 0 at noise-until of the run, then stays 0.
+    @Test func noiseAnnealsToZeroAtNoiseUntil() {
+        var config = CaGConfig()
+        config.noise = 0.6
+        #expect(config.noiseSigma(step: 0, totalSteps: 210) == 0.6)
+        #expect(abs(config.noiseSigma(step: 105, totalSteps: 210) - 0.3) < 1e-6)
+        #expect(config.noiseSigma(step: 209, totalSteps: 210) > 0)
+        config.noiseUntil = 2.0 / 3
+        #expect(abs(config.noiseSigma(step: 70, totalSteps: 210) - 0.3) < 1e-6)
+        #expect(config.noiseSigma(step: 140, totalSteps: 210) == 0 && config.noiseSigma(step: 200, totalSteps: 210) == 0)
+        #expect(config.noiseSigma(step: 139, totalSteps: 210) > 0)
+        config.noise = 0
+        #expect(config.noiseSigma(step: 0, totalSteps: 210) == 0)
+        config.noiseUntil = 0
+        #expect(config.problem(imageSide: 28) != nil)
+    }
+
     @Test func gradientBlurNoiseAndProgressiveStagesRun() throws {
         let f = try Fixtures.classifier(classes: 3)
         var config = CaGConfig()

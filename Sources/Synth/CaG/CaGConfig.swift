@@ -74,6 +74,9 @@ public struct CaGConfig: Sendable, Equatable {
     /// Standard deviation of Gaussian noise added to x after every step, annealed linearly to 0
     /// over the run (in the parameter's units: logits with the sigmoid); 0 = off.
     public var noise: Float = 0
+    /// The share of the run over which the noise anneals to 0; the steps after it are noise-free,
+    /// so samples settle where the classifier is sure of them (1 = noise until the last step).
+    public var noiseUntil: Float = 1
     /// Random shift of the whole batch by up to this many pixels every step (0 = off).
     public var jitter = 0
     /// Initial x: pixels around this value (after the parameterisation), with this spread.
@@ -103,6 +106,15 @@ public struct CaGConfig: Sendable, Equatable {
         (0..<stages(forSide: side).count).reduce(0) { $0 + steps(stage: $1) }
     }
 
+    /// The noise after step `step` (0-based) of `totalSteps`: annealed Langevin-style, `noise` at the
+    /// start falling linearly to 0 at `noiseUntil` of the run, so early steps wander between basins
+    /// and late ones settle.
+    public func noiseSigma(step: Int, totalSteps: Int) -> Float {
+        let noisy = Float(totalSteps) * noiseUntil
+        guard noise > 0, Float(step) < noisy else { return 0 }
+        return noise * (1 - Float(step) / noisy)
+    }
+
     /// Problems with the settings, for the command line to report (nil when valid).
     public func problem(imageSide side: Int) -> String? {
         let stages = stages(forSide: side)
@@ -115,6 +127,7 @@ public struct CaGConfig: Sendable, Equatable {
         if !(learningRate > 0) { return "the learning rate must be positive" }
         if !(beta1 >= 0 && beta1 < 1) { return "beta1 must be in [0, 1)" }
         if blurSigma < 0 || lambdaDiv < 0 || lambdaDist < 0 || lambdaBN < 0 || lambdaRec < 0 || lambdaTarget < 0 || lambdaTV < 0 || noise < 0 { return "loss weights and blur must not be negative" }
+        if !(noiseUntil > 0 && noiseUntil <= 1) { return "noise-until must lie in (0, 1]" }
         if outputMasks < 1 { return "output masks must be at least 1" }
         if jitter < 0 || 2 * jitter >= side { return "jitter must be in 0..<\(side / 2)" }
         if batchSize < 1 { return "the batch must be at least 1" }
@@ -134,7 +147,7 @@ public struct CaGConfig: Sendable, Equatable {
             "lambda_div": String(lambdaDiv), "lambda_dist": String(lambdaDist),
             "lambda_bn": String(lambdaBN), "lambda_rec": String(lambdaRec), "lambda_target": String(lambdaTarget), "lambda_tv": String(lambdaTV), "bn_statistics": bnStatistics.rawValue,
             "parameterization": parameterization.rawValue, "output": output.rawValue,
-            "output_masks": String(outputMasks), "view": view.rawValue, "jitter": String(jitter), "noise": String(noise),
+            "output_masks": String(outputMasks), "view": view.rawValue, "jitter": String(jitter), "noise": String(noise), "noise_until": String(noiseUntil),
             "init_pixel": String(initPixel), "init_spread": String(initSpread), "batch": String(batchSize),
         ]
     }

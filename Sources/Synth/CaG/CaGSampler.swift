@@ -115,9 +115,8 @@ public final class CaGSampler {
                     g.pointer.update(from: blurred.ptr, count: param.count)
                 }
                 opt.step()
-                if config.noise > 0 {
-                    // Annealed Langevin-style noise: early steps wander between basins, late ones settle.
-                    let sigma = config.noise * (1 - Float(step) / Float(totalSteps))
+                let sigma = config.noiseSigma(step: step, totalSteps: totalSteps)
+                if sigma > 0 {
                     let p = param.ptr
                     for i in 0..<param.count { p[i] += sigma * rng.normal() }
                 }

@@ -5,7 +5,7 @@ import Foundation
 /// manifest records them. Keys are the command-line flags without dashes:
 ///   steps=N[,N...]  lr=X  beta1=X  blur=SIGMA  lambda-div=X  lambda-dist=X  lambda-rec=X  lambda-target=X  lambda-tv=X  bn-loss=X (0 = off)
 ///   bn-stats=class|running  param=sigmoid|clamp  emit=x|reconstruction  output-masks=N
-///   view=reconstruction|image|both  jitter=N  noise=X  init-pixel=X  init-spread=X  batch=N  progressive=true|false  resolutions=7,14,28
+///   view=reconstruction|image|both  jitter=N  noise=X  noise-until=X  init-pixel=X  init-spread=X  batch=N  progressive=true|false  resolutions=7,14,28
 ///   reconstructor=true|false  ensemble=C2.safetensors[,C3...] (more classifiers to invert)
 extension CaGConfig {
     /// Each key with the field it sets: one table, so the keys accepted and the keys applied
@@ -28,6 +28,7 @@ extension CaGConfig {
         "output-masks": { $0.outputMasks = try int($1, $2) },
         "jitter": { $0.jitter = try int($1, $2) },
         "noise": { $0.noise = try float($1, $2) },
+        "noise-until": { $0.noiseUntil = try float($1, $2) },
         "init-pixel": { $0.initPixel = try float($1, $2) },
         "init-spread": { $0.initSpread = try float($1, $2) },
         "batch": { $0.batchSize = try int($1, $2) },

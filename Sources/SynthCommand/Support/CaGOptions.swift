@@ -36,6 +36,7 @@ struct CaGOptions: ParsableArguments {
     @Option(help: "Masks the emitted reconstruction is averaged over. Default \(defaults.outputMasks).") var outputMasks: Int?
     @Option(help: "Random shift of the batch by up to this many pixels each step. Default \(defaults.jitter).") var jitter: Int?
     @Option(help: "Gaussian noise added to x after each step, annealed to 0 (logits with the sigmoid). Default \(defaults.noise).") var noise: Float?
+    @Option(help: "Share of the run over which the noise anneals to 0 (noise-free steps after it). Default \(defaults.noiseUntil).") var noiseUntil: Float?
     @Option(help: "Initial pixel value. Default \(defaults.initPixel).") var initPixel: Float?
     @Option(help: "Initial spread (logits with the sigmoid). Default \(defaults.initSpread).") var initSpread: Float?
     @Option(help: "Candidates optimised jointly. Default \(defaults.batchSize).") var cagBatch: Int?
@@ -64,6 +65,7 @@ struct CaGOptions: ParsableArguments {
         if let outputMasks { o["output-masks"] = String(outputMasks) }
         if let jitter { o["jitter"] = String(jitter) }
         if let noise { o["noise"] = String(noise) }
+        if let noiseUntil { o["noise-until"] = String(noiseUntil) }
         if let initPixel { o["init-pixel"] = String(initPixel) }
         if let initSpread { o["init-spread"] = String(initSpread) }
         if let cagBatch { o["batch"] = String(cagBatch) }
