@@ -136,6 +136,7 @@ enum Fixtures {
     @Test func noiseAnnealsToZeroAtNoiseUntil() {
         var config = CaGConfig()
         config.noise = 0.6
+        config.noiseUntil = 1
         #expect(config.noiseSigma(step: 0, totalSteps: 210) == 0.6)
         #expect(abs(config.noiseSigma(step: 105, totalSteps: 210) - 0.3) < 1e-6)
         #expect(config.noiseSigma(step: 209, totalSteps: 210) > 0)
