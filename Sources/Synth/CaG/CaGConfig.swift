@@ -72,7 +72,7 @@ public struct CaGConfig: Sendable, Equatable {
     /// Masks the emitted reconstruction is averaged over.
     public var outputMasks = 8
     /// Standard deviation of Gaussian noise added to x after every step, annealed linearly to 0
-    /// over the run (in the parameter's units: logits with the sigmoid); 0 = off.
+    /// by `noiseUntil` of the run (in the parameter's units: logits with the sigmoid); 0 = off.
     /// Default 0.6: the strongest single lever measured (CAS of 2,000 unfiltered samples 73.6% ->
     /// 81.2%; 0.3 gave 79.7%, 1.0 73.4%); samples wander to other poses and shapes of their class.
     public var noise: Float = 0.6
