@@ -3,9 +3,9 @@ import Foundation
 
 /// Exhaustive nearest-neighbour search under squared L2 distance, by GEMM:
 /// ||q - b||^2 = |q|^2 + |b|^2 - 2 q.b, the dot products of a block of queries against a block of
-/// base rows in one sgemm. Blocks keep the scratch small (256 x 2048 floats per lane) whatever
-/// the sizes; lanes split the queries (or, for a handful of queries, the base rows) over the cores,
-/// each lane with single-threaded GEMMs (the engine's one level of threading).
+/// base rows in one sgemm. Blocks keep the scratch small (256 x 2048 floats per part) whatever
+/// the sizes; parts (query blocks, or for a handful of queries runs of base blocks) are spread over
+/// the cores, each with single-threaded GEMMs (the engine's one level of threading).
 ///
 /// Distances from the identity carry float cancellation (about 1e-6 relative to |q|^2 + |b|^2);
 /// callers that need exact distances recompute them for the winner.
@@ -18,6 +18,8 @@ public enum NearestNeighbours {
     }
 
     static let queryBlock = 256, baseBlock = 2048
+    /// Runs of base blocks a search with a single query block is cut into.
+    static let maxBaseParts = 8
 
     /// Squared L2 norm of each of `count` rows of `dim` floats.
     public static func squaredNorms(_ rows: UnsafePointer<Float>, count: Int, dim: Int) -> [Float] {
@@ -37,33 +39,39 @@ public enum NearestNeighbours {
         var best = [Float](repeating: .infinity, count: m)
         guard m > 0, n > 0 else { return Result(index: index, distanceSquared: best) }
         let queryNorms = squaredNorms(queries, count: m, dim: dim)
-        let lanes = Parallel.lanes(Parallel.cores)
-        if m >= lanes * 32 || lanes == 1 {
-            // Enough queries: each lane owns a contiguous range of them.
+        // The work is cut on a grid fixed by the problem (blocks at multiples of queryBlock and
+        // baseBlock), so every GEMM has the same shape on any number of threads (see `Parallel`).
+        let queryBlocks = (m + queryBlock - 1) / queryBlock
+        if queryBlocks >= 2 {
+            // Enough queries: each part owns one block of them and scans the whole base.
             index.withUnsafeMutableBufferPointer { idx in
                 best.withUnsafeMutableBufferPointer { bst in
                     queryNorms.withUnsafeBufferPointer { qn in
                         let (ip, bp, qp) = (idx.baseAddress!, bst.baseAddress!, qn.baseAddress!)
-                        Parallel.inLanes(lanes, items: m) { _, range in
-                            scan(queries: queries, queryNorms: qp, rows: range, base: base, baseNorms: baseNorms,
+                        Parallel.forEach(queryBlocks) { block in
+                            let rows = (block * queryBlock)..<min(m, (block + 1) * queryBlock)
+                            scan(queries: queries, queryNorms: qp, rows: rows, base: base, baseNorms: baseNorms,
                                  baseRows: 0..<n, dim: dim, bestIndex: ip, bestD2: bp)
                         }
                     }
                 }
             }
         } else {
-            // A few queries against many rows: each lane scans part of the base; minima merged after.
-            let slots = (0..<lanes).map { _ in (UnsafeMutablePointer<Int>.allocate(capacity: m), UnsafeMutablePointer<Float>.allocate(capacity: m)) }
+            // A few queries against many rows: each part scans a run of base blocks; minima merged after.
+            let baseBlocks = (n + baseBlock - 1) / baseBlock, parts = min(baseBlocks, maxBaseParts)
+            let slots = (0..<parts).map { _ in (UnsafeMutablePointer<Int>.allocate(capacity: m), UnsafeMutablePointer<Float>.allocate(capacity: m)) }
             defer { for (a, b) in slots { a.deallocate(); b.deallocate() } }
             for (a, b) in slots { a.initialize(repeating: -1, count: m); b.initialize(repeating: .infinity, count: m) }
             queryNorms.withUnsafeBufferPointer { qn in
                 let qp = qn.baseAddress!
-                Parallel.inLanes(lanes, items: n) { lane, range in
+                Parallel.forEach(parts, work: m * n * dim) { part in
+                    let blocks = Parallel.part(part, of: parts, items: baseBlocks)
+                    let rows = (blocks.lowerBound * baseBlock)..<min(n, blocks.upperBound * baseBlock)
                     scan(queries: queries, queryNorms: qp, rows: 0..<m, base: base, baseNorms: baseNorms,
-                         baseRows: range, dim: dim, bestIndex: slots[lane].0, bestD2: slots[lane].1)
+                         baseRows: rows, dim: dim, bestIndex: slots[part].0, bestD2: slots[part].1)
                 }
             }
-            // Lanes hold ascending base ranges, so taking strictly smaller keeps the lower index on ties.
+            // Parts hold ascending base ranges, so taking strictly smaller keeps the lower index on ties.
             for (ip, dp) in slots {
                 for i in 0..<m where dp[i] < best[i] {
                     best[i] = dp[i]; index[i] = ip[i]

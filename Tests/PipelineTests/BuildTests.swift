@@ -68,8 +68,12 @@ struct BuildTests {
         }
         // The stored pixels are what the filter judged: re-judging the loaded images agrees.
         let f = try ConfidenceFilter(classifiers: [try ModelFile.loadClassifier(filter)], names: [filter], threshold: 0.2)
+        // Up to rounding: the build judged its candidates in rounds, this judges them in one batch,
+        // and GEMMs of other shapes may round the last bits differently on some OpenBLAS kernels.
         let probs = try data.pixels.withUnsafeBufferPointer { try f.probabilities($0, count: data.count) }
-        #expect(probs == soft)
+        #expect(probs.count == soft.count)
+        let worst = zip(probs, soft).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 1e-5, "re-judged probabilities differ from the stored ones by \(worst)")
     }
 
     @Test func workersAndMergeMatchOneProcess() throws {

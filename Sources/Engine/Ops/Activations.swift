@@ -19,11 +19,10 @@ func unaryOp(_ x: Tensor, _ f: @escaping (Float) -> Float, derivative: @escaping
     return out
 }
 
-/// Splits 0..<n into one range per core (when n is large enough to pay for the hand-off).
+/// Splits 0..<n into fixed ranges of 32k elements, spread over the cores when there are several.
 @inline(__always)
 func inChunks(_ n: Int, _ body: (Range<Int>) -> Void) {
-    let lanes = n >= 1 << 15 ? Parallel.lanes(n) : 1
-    Parallel.inLanes(lanes, items: n) { _, r in body(r) }
+    Parallel.forEachChunk(n, chunk: 1 << 15, work: n, body)
 }
 
 /// max(x, 0); its own loops rather than `unaryOp`'s closures, being on every layer of every net.

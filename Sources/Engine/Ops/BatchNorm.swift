@@ -58,13 +58,11 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
             for ch in 0..<c { yr[ch] = xr[ch] * scale[ch] + shift[ch] }
         }
     } else {
-        Parallel.inLanes(Parallel.lanes(n), items: n) { _, samples in
-            for i in samples {
-                for ch in 0..<c {
-                    let o = (i * c + ch) * inner, a = scale[ch], b = shift[ch]
-                    let xr = xs + o, yr = y + o
-                    for j in 0..<inner { yr[j] = xr[j] * a + b }
-                }
+        Parallel.forEach(n, work: x.count) { i in
+            for ch in 0..<c {
+                let o = (i * c + ch) * inner, a = scale[ch], b = shift[ch]
+                let xr = xs + o, yr = y + o
+                for j in 0..<inner { yr[j] = xr[j] * a + b }
             }
         }
     }
@@ -212,17 +210,15 @@ func batchNormBackward(x: Tensor, g: UnsafeMutablePointer<Float>, weight: Tensor
             store(gx + i * c, count: c, overwrite: fresh) { ca[$0] * gr[$0] + cb[$0] * (xr[$0] - mu[$0]) + ck[$0] }
         }
     } else {
-        Parallel.inLanes(Parallel.lanes(n), items: n) { _, samples in
-            for i in samples {
-                for ch in 0..<c {
-                    let o = (i * c + ch) * inner
-                    let a = ca[ch], b = cb[ch], k = ck[ch], m = mu[ch]
-                    let gr = g + o, xr = xs + o
-                    if training {
-                        store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] + b * (xr[$0] - m) + k }
-                    } else {
-                        store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] }
-                    }
+        Parallel.forEach(n, work: x.count) { i in
+            for ch in 0..<c {
+                let o = (i * c + ch) * inner
+                let a = ca[ch], b = cb[ch], k = ck[ch], m = mu[ch]
+                let gr = g + o, xr = xs + o
+                if training {
+                    store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] + b * (xr[$0] - m) + k }
+                } else {
+                    store(gx + o, count: inner, overwrite: fresh) { a * gr[$0] }
                 }
             }
         }
