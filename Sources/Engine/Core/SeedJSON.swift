@@ -2,7 +2,7 @@ import Foundation
 
 /// How a 64-bit seed is spelled in JSON that other tools read (a sample's json, manifest.json):
 /// as a decimal string, "18446744073709551615". Readers built on signed 64-bit integers (pyarrow,
-/// and so Hugging Face datasets) refuse an integer >= 2^63, and half of all derived seeds are.
+/// and so Hugging Face datasets) refuse an integer >= 2^63, and half of all derived seeds are that large.
 /// Reading also takes a plain non-negative integer: what synth wrote before, so older datasets
 /// stay readable.
 public enum SeedJSON {
@@ -26,8 +26,8 @@ public enum SeedJSON {
     }
 }
 
-/// A seed property of a Codable type, written as SeedJSON spells it. Absent (nil) seeds are left
-/// out of the JSON rather than written as null, as `encodeIfPresent` would.
+/// A seed property of a Codable type, written as SeedJSON spells it. A nil seed is left out of
+/// the JSON, as synthesised Codable does for any optional, rather than written as null.
 @propertyWrapper
 public struct SeedCoded: Codable, Equatable, Hashable, Sendable {
     public var wrappedValue: UInt64?
