@@ -169,7 +169,8 @@ public struct BuildRecord: Codable, Equatable, Sendable {
     public var source: String
     public var sourceOptions: [String: String]
     public var sourceSettings: [String: String]
-    public var seed: UInt64?
+    /// A decimal string in the JSON (SeedJSON): `--seed` takes any unsigned 64-bit value.
+    @SeedCoded public var seed: UInt64?
     /// The class indices built (sorted); sample i is of class classes[i mod classes.count].
     public var classes: [Int]
     public var perClass: Int?

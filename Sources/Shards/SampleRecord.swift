@@ -5,8 +5,10 @@ import Foundation
 /// every machine. Floats use Swift's shortest round-trip spelling of the Float32 value (e.g.
 /// 0.99999994, 5e-05), which every JSON reader parses back to the same float.
 ///
-///     {"batch":64,"class":3,"class_name":"Dress","confidence":0.97,"probs":[...],"seed":123,"slot":5,"source":"gan"}
+///     {"batch":64,"class":3,"class_name":"Dress","confidence":0.97,"probs":[...],"seed":"123","slot":5,"source":"gan"}
 ///
+/// Every number fits a signed 64-bit integer or is a float; the 64-bit seed is a decimal string
+/// (SeedJSON), since pyarrow, and so Hugging Face datasets, refuse integers >= 2^63.
 /// `seed`, `slot` and `batch` say how to regenerate the sample: `generate(label: class, count: batch,
 /// seed: seed)` of the source and take image `slot` (CaG generates a batch jointly, so the batch
 /// size matters). Real data packed by `synth pack` has only class, class_name and source, no
@@ -52,7 +54,7 @@ public struct SampleRecord: Equatable, Sendable {
             }
             out.append(UInt8(ascii: "]"))
         }
-        if let seed { key("seed"); out.append(contentsOf: String(seed).utf8) }
+        if let seed { key("seed"); out.append(contentsOf: SeedJSON.text(seed).utf8) }
         if let slot { key("slot"); out.append(contentsOf: String(slot).utf8) }
         key("source"); appendString(source, to: &out)
         out.append(UInt8(ascii: "}"))
@@ -105,7 +107,11 @@ public struct SampleRecord: Equatable, Sendable {
             guard let list = p as? [NSNumber] else { return .failure(ParseFailure("json 'probs' is not a list of numbers")) }
             record.probs = list.map(\.floatValue)
         }
-        if let s = object["seed"] as? NSNumber { record.seed = s.uint64Value }
+        if let s = object["seed"] {
+            // Datasets written before the string form hold a plain integer; both read the same.
+            guard let seed = SeedJSON.value(s) else { return .failure(ParseFailure("json 'seed' is not a decimal string of an unsigned 64-bit integer")) }
+            record.seed = seed
+        }
         record.slot = int("slot")
         record.batch = int("batch")
         return .success(record)

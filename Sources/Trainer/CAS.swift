@@ -47,7 +47,10 @@ public struct CASSettings: Codable, Equatable, Sendable {
         batchSize = try c.decode(Int.self, forKey: .batchSize)
         learningRate = try c.decode(Float.self, forKey: .learningRate)
         cosine = try c.decode(String.self, forKey: .schedule) == "cosine"
-        seed = try c.decode(UInt64.self, forKey: .seed)
+        guard let seed = try c.decodeSeed(forKey: .seed) else {
+            throw DecodingError.keyNotFound(CodingKeys.seed, .init(codingPath: c.codingPath, debugDescription: "no seed"))
+        }
+        self.seed = seed
         soft = try c.decode(Bool.self, forKey: .soft)
     }
 
@@ -61,7 +64,7 @@ public struct CASSettings: Codable, Equatable, Sendable {
         try c.encode(batchSize, forKey: .batchSize)
         try c.encode(learningRate, forKey: .learningRate)
         try c.encode(cosine ? "cosine" : "constant", forKey: .schedule)
-        try c.encode(seed, forKey: .seed)
+        try c.encodeSeed(seed, forKey: .seed)
         try c.encode(soft, forKey: .soft)
     }
 }

@@ -158,7 +158,8 @@ struct BuildCommandTests {
         #expect(key == "000000008")
         let jsonAt = offsets[key + ".json"]!, pngAt = offsets[key + ".png"]!
         let json = members[1].bytes
-        let seedDigit = (0..<(json.count - 7)).first { Array(json[$0..<($0 + 7)]) == Array(#""seed":"#.utf8) }! + 8
+        // The seed's second digit ("seed":"NN...): a changed digit still parses, so only the hash sees it.
+        let seedDigit = (0..<(json.count - 7)).first { Array(json[$0..<($0 + 7)]) == Array(#""seed":"#.utf8) }! + 9
         // (what, offset, xor, the sample the message must name; nil where only the hash sees it)
         let cases: [(String, Int, UInt8, String?)] = [
             ("header mode", 101, 0x04, key),

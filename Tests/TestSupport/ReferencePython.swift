@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The Python interpreter tests compare against (scripts/test sets SYNTH_PYTHON to the project's
-/// venv with torch, safetensors, webdataset and jsonschema). nil when unset or not executable: such tests are skipped.
+/// venv with torch, safetensors, webdataset, wids, Hugging Face datasets and jsonschema). nil when unset
+/// or not executable: such tests are skipped.
 public enum ReferencePython {
     public static let path: String? = {
         guard let p = ProcessInfo.processInfo.environment["SYNTH_PYTHON"], !p.isEmpty,

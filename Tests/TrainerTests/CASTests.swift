@@ -106,4 +106,19 @@ import Trainer
         let old = #"{"old_classes":[0],"new_classes":[1],"arch":"ref-cnn","steps_a":1,"steps_b":1,"batch":1,"lr":0.001,"cosine":true,"seed":0}"#
         #expect(try JSONDecoder().decode(ReplaySettings.self, from: Data(old.utf8)).syntheticLabels == .stored)
     }
+
+    /// CAS settings land in manifest.json ("evaluations"): the seed is a decimal string there, as
+    /// every 64-bit seed a reader loads; curves and manifests written before hold an integer.
+    @Test func casSettingsWriteTheSeedAsAString() throws {
+        let settings = CASSettings(length: .steps(3), seed: 18_446_744_073_709_551_615)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try e.encode(settings), as: UTF8.self)
+        #expect(text.contains(#""seed":"18446744073709551615""#), "\(text)")
+        #expect(try JSONDecoder().decode(CASSettings.self, from: Data(text.utf8)) == settings)
+        let old = text.replacingOccurrences(of: #""seed":"18446744073709551615""#, with: #""seed":18446744073709551615"#)
+        #expect(try JSONDecoder().decode(CASSettings.self, from: Data(old.utf8)) == settings)
+        let none = text.replacingOccurrences(of: #","seed":"18446744073709551615""#, with: "")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(CASSettings.self, from: Data(none.utf8)) }
+    }
 }

@@ -40,7 +40,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Shard file prefix (default: the output directory's name).") var name: String?
     @Option(help: "Keep a candidate only if its class probability is above this.") var threshold: Double = 0.9
     @Option(help: "Candidates per class before giving up (default 20 * per-class).") var maxAttempts: Int?
-    @Option(help: "Samples per shard.") var shardSize = 1000
+    @Option(help: "Samples per shard. A DataLoader's workers each read whole shards: give a small dataset at least as many shards as workers.") var shardSize = 1000
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "The classifier the source inverts (CaG) or steers through (gan-latent).") var classifier: String?
     @Option(parsing: .singleValue, help: "Filter classifier (repeat for an ensemble; default models/filter-ref-cnn.safetensors for cag, models/filter-resnet-s.safetensors otherwise).") var filter: [String] = []

@@ -17,7 +17,7 @@ struct PackCommand: ParsableCommand {
 
     @Option(help: "Data spec.") var data: String
     @Option(help: "Output directory (created; must be empty).") var out: String
-    @Option(help: "Samples per shard.") var shardSize = 1000
+    @Option(help: "Samples per shard. A DataLoader's workers each read whole shards: give a small dataset at least as many shards as workers.") var shardSize = 1000
     @Option(help: "Shard file prefix (default: the output directory's name).") var name: String?
 
     func run() throws {
