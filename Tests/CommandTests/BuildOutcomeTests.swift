@@ -51,6 +51,10 @@ struct BuildOutcomeTests {
         // verify: the files check out (exit 0) and it says the dataset is short of its plan.
         let v = try SynthProcess.run(["verify", out])
         #expect(v.status == 0 && v.stdout.contains("short of its plan: 0 of 12 planned samples"), "\(v.stdout) \(v.stderr)")
+        let report = try SynthProcess.run(["report", out])
+        #expect(report.status == 0, "\(report.stderr)")
+        let md = try String(contentsOfFile: ShardFiles.join(out, "report.md"), encoding: .utf8)
+        #expect(md.contains("short of its plan: 0 of 12 planned samples"), "\(md)")
         // Resuming the complete short build checks it and fails the same check; --allow-short accepts it.
         expectFailure(try SynthProcess.run(Self.buildArgs(out, filter: filter, extra: ["--resume"])), status: 1, mentioning: "short build")
         let allowed = try SynthProcess.run(Self.buildArgs(out, filter: filter, extra: ["--resume", "--allow-short"]))
