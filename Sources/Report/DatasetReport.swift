@@ -110,7 +110,8 @@ public enum DatasetReport {
             lines.append("filter: threshold \(f.threshold.map { String($0) } ?? "-"), \(p) of \(g) candidates passed (\(g > 0 ? pct(Double(p) / Double(g)) : "-"))")
         }
         if let cas = c.headlineCAS {
-            lines.append("CAS: \(pct(cas.accuracy)) accuracy (\(pct(cas.error)) error) on \(cas.test), \(settingsText(cas.settings))")
+            lines.append("CAS: \(pct(cas.accuracy)) accuracy (\(pct(cas.error)) error) on \(cas.test), \(settingsText(cas.settings))"
+                         + (cas.trainedClassesAccuracy.map { "; \(pct($0)) over the test samples of its \(counted(cas.trainedClasses?.count ?? 0, "class")) (the overall figure counts the other classes' samples as errors)" } ?? ""))
         }
         if let p = c.evaluations.compression {
             var s = "equivalent real training set: \(p.equivalentSameSteps.map(\.description) ?? "-") samples (same steps)"

@@ -110,7 +110,7 @@ struct MessagesTests {
         let dir = Scratch(); defer { dir.cleanup() }
         #expect(try SynthProcess.run(Self.buildArgs(dir.file("ds"))).status == 0)
         let r = try SynthProcess.run(["cas", "--train", dir.file("ds"), "--test", "fashion-mnist:test@100", "--steps", "2",
-                                      "--batch", "8", "--json", "--no-record"])
+                                      "--batch", "8", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("holds 3 of the 10 classes of fashion-mnist:test@100 (T-shirt/top, Trouser, Sneaker)"), "\(r.stderr)")
         #expect(r.stderr.contains("the 70 samples of untrained classes count as errors"), "\(r.stderr)")
@@ -123,6 +123,9 @@ struct MessagesTests {
             .reduce(0.0) { $0 + ($1["accuracy"] as! Double) * Double($1["samples"] as! Int) }
         let trained = try #require(json["trained_classes_accuracy"] as? Double)
         #expect(abs(trained - hits / 30) < 1e-9)
+        // Stored with the dataset: its report gives both figures.
+        let md = try String(contentsOfFile: dir.file("ds/report.md"), encoding: .utf8)
+        #expect(md.contains("over the test samples of its 3 classes"), "\(md)")
         #expect(abs((json["accuracy"] as! Double) * 100 - (hits + perClass.filter { ![0, 1, 7].contains($0["class"] as! Int) }
             .reduce(0.0) { $0 + ($1["accuracy"] as! Double) * Double($1["samples"] as! Int) })) < 1e-6)
     }
