@@ -13,8 +13,8 @@ struct BuildCommand: ParsableCommand {
         samples s*shard-size ..< (s+1)*shard-size. A class that runs out of --max-attempts leaves
         gaps (fewer samples, keys keep their planned index); such a short build writes its
         manifest, names the classes that fell short and exits 1 unless --allow-short (a worker's
-        part and synth merge alike). Ctrl-C prints the command that resumes. The same flags and seed give
-        byte-identical shards however the work is split or resumed.
+        part and synth merge alike). Ctrl-C (exit 130) prints the command that resumes. The same
+        flags and seed give byte-identical shards however the work is split or resumed.
 
         Examples:
           synth build --source cag --classes 10 --per-class 1000 --out data/cag
