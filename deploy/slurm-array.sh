@@ -9,7 +9,10 @@
 # shared file system. The merge runs once every task has succeeded; the merged dataset is
 # byte-identical to a one-process build with the same flags. A requeued or failed task rerun with
 # the same command continues where it stopped (--resume keeps its complete shards). Every task
-# must see the same model files: merge refuses parts whose build records (model hashes) differ.
+# must see the same model files (by content: their paths may differ): merge refuses parts whose
+# build records (model hashes) differ, naming the field. A task whose filter ran out of attempts
+# for some class writes its part and fails (exit 1, naming the classes); add --allow-short to the
+# build and to the merge to accept a short dataset.
 #SBATCH --job-name=synth-build
 #SBATCH --array=0-7
 #SBATCH --cpus-per-task=2

@@ -15,6 +15,9 @@ public struct BuildProgress: Sendable {
     public var samplesWritten: Int
     public var candidates: Int
     public var passed: Int
+    /// Samples kept by this run so far (resumed shards not counted), complete shards or not:
+    /// what a rate is measured on, since a slow source completes a shard only every few minutes.
+    public var kept: Int
     public var elapsed: Double
     /// Fraction of this process's planned work done.
     public var fraction: Double
@@ -54,8 +57,8 @@ public final class BuildRunner {
         dir = options.out
         name = options.shardName
         try ShardFiles.checkName(name)
-        guard options.perClass >= 1 else { throw SynthError("--per-class must be at least 1") }
-        guard options.shardSize >= 1 else { throw SynthError("--shard-size must be at least 1") }
+        guard options.perClass >= 1 else { throw SynthError("--per-class \(options.perClass): must be positive (at least 1 sample per class)") }
+        guard options.shardSize >= 1 else { throw SynthError("--shard-size \(options.shardSize): must be positive (at least 1 sample per shard)") }
         guard options.threshold >= 0 && options.threshold < 1 else { throw SynthError("--threshold must be in [0, 1)") }
         if let m = options.maxAttempts, m < options.perClass {
             throw SynthError("--max-attempts \(m) is below --per-class \(options.perClass)")
@@ -79,7 +82,7 @@ public final class BuildRunner {
         var models: [ModelRecord] = []
         for path in source.modelFiles {
             let digest = try FileDigest.read(path).digest
-            models.append(ModelRecord(role: source.role(ofModel: path), path: path, sha256: digest.sha256, bytes: digest.size))
+            models.append(ModelRecord(role: source.role(ofModel: path), path: BuildRecord.modelName(path), sha256: digest.sha256, bytes: digest.size))
         }
         var filterPaths: [String] = []
         if options.noFilter {
@@ -104,7 +107,7 @@ public final class BuildRunner {
                     throw SynthError.file(path, "is the classifier the source inverts; the filter must be another model (see --filter)")
                 }
                 classifiers.append(c)
-                models.append(ModelRecord(role: "filter", path: path, sha256: sha, bytes: digest.size))
+                models.append(ModelRecord(role: "filter", path: BuildRecord.modelName(path), sha256: sha, bytes: digest.size))
             }
             filter = try ConfidenceFilter(classifiers: classifiers, names: filterPaths, threshold: Float(options.threshold))
         }
@@ -131,13 +134,20 @@ public final class BuildRunner {
 
         let maxAttempts = options.maxAttempts ?? 20 * options.perClass
         plan = BuildPlan(classes: classes, perClass: options.perClass, shardSize: options.shardSize, maxAttempts: maxAttempts)
+        // Model files by name: where they lay (SYNTH_MODELS_DIR, a worker's copies) changes no byte,
+        // and models[] holds each one's SHA-256.
+        let modelName = BuildRecord.modelName
+        var recordedOptions = request.options
+        if let ensemble = recordedOptions["ensemble"] {
+            recordedOptions["ensemble"] = ensemble.split(separator: ",", omittingEmptySubsequences: false).map { modelName(String($0)) }.joined(separator: ",")
+        }
         record = BuildRecord(command: "build", tool: toolVersion, source: source.sourceName,
-                             sourceOptions: request.options, sourceSettings: source.settings, seed: options.seed,
+                             sourceOptions: recordedOptions, sourceSettings: source.settings, seed: options.seed,
                              classes: classes, perClass: options.perClass, plannedSamples: plan.totalSamples,
                              shardSize: options.shardSize, threshold: options.noFilter ? nil : options.threshold,
-                             maxAttempts: maxAttempts, classifier: options.classifier, filters: filterPaths,
-                             reconstructor: options.reconstructor, generators: options.generators,
-                             inputGenerator: options.inputGenerator, models: models)
+                             maxAttempts: maxAttempts, classifier: options.classifier.map(modelName), filters: filterPaths.map(modelName),
+                             reconstructor: options.reconstructor.map(modelName), generators: options.generators.map(modelName),
+                             inputGenerator: options.inputGenerator.map(modelName), models: models)
         if let (_, rule) = nearCopies {
             record.rejectNearCopies = NearCopySettings(real: options.nearCopyReal, pixelRMS: rule.pixelRMS, cosine: rule.cosine)
         }
@@ -157,7 +167,7 @@ public final class BuildRunner {
         var records = try resumeState()
         let resumed = records.count
         var written = records.values.reduce(0) { $0 + $1.entry.nsamples }
-        var candidates = 0, passed = 0
+        var candidates = 0, passed = 0, kept = 0
         var unitsDone = 0
         let unitsTotal = max(1, (shards.count - resumed) * plan.classes.count)
 
@@ -166,8 +176,9 @@ public final class BuildRunner {
                 unitsDone += 1
                 candidates += stats.generated
                 passed += stats.accepted + stats.surplus
+                kept += stats.accepted
                 progress?(BuildProgress(shardsDone: records.count, shardsTotal: shards.count, shardsResumed: resumed,
-                                        samplesWritten: written, candidates: candidates, passed: passed,
+                                        samplesWritten: written, candidates: candidates, passed: passed, kept: kept,
                                         elapsed: Date().timeIntervalSince(start), fraction: Double(unitsDone) / Double(unitsTotal)))
             }
             try ShardFiles.writeAtomically(shard.encoded(), to: path(ShardFiles.done(name, s)))
@@ -204,7 +215,8 @@ public final class BuildRunner {
         }
         let m = try Manifest.read(found)
         guard m.build == record, m.name == name else {
-            throw SynthError.file(found, "holds a build with other flags, models or tool version; refusing to mix them")
+            let field = m.name == name ? m.build.firstDifference(from: record) ?? "build" : "name"
+            throw SynthError.file(found, "holds a build with other flags, models or tool version (it differs in \(field)); refusing to mix them")
         }
         for e in m.shardlist {
             let shard = path(e.url)
@@ -234,12 +246,12 @@ public final class BuildRunner {
             let other: Manifest
             do { other = try Manifest.read(path(f)) } catch where !ShardFiles.exists(path(f)) { continue }
             guard other.build == record else {
-                throw SynthError.file(path(f), "belongs to a build with other flags, models or tool version; refusing to mix them (use another --out)")
+                throw SynthError.file(path(f), "belongs to a build with other flags, models or tool version (it differs in \(other.build.firstDifference(from: record) ?? "build")); refusing to mix them (use another --out)")
             }
         }
         for f in files {
             if let s = ShardFiles.shardIndex(f, name: name), s >= plan.shardCount {
-                throw SynthError.file(path(f), "is not a shard of this build (it plans \(plan.shardCount) shards)")
+                throw SynthError.file(path(f), "is not a shard of this build (it plans \(counted(plan.shardCount, "shard")))")
             }
         }
         if !options.resume {

@@ -102,14 +102,16 @@ public enum DatasetReport {
 
     static func summaryLines(_ c: Content) -> [String] {
         let m = c.manifest
-        var lines = ["\(m.numSamples) samples of \(c.classes.count) classes, \(m.imageShape.map(String.init).joined(separator: "x")) images, "
-                     + "\(m.shardlist.count) shards; source \(m.build.source)"]
+        var lines = ["\(counted(m.numSamples, "sample")) of \(counted(c.classes.count, "class")), \(m.imageShape.map(String.init).joined(separator: "x")) images, "
+                     + "\(counted(m.shardlist.count, "shard")); source \(m.build.source)"]
+        if let short = m.shortfallText { lines.append("short of its plan: \(short)") }
         if let f = m.filter, f.enabled {
             let g = f.classes.reduce(0) { $0 + $1.generated }, p = f.classes.reduce(0) { $0 + $1.accepted + $1.surplus }
             lines.append("filter: threshold \(f.threshold.map { String($0) } ?? "-"), \(p) of \(g) candidates passed (\(g > 0 ? pct(Double(p) / Double(g)) : "-"))")
         }
         if let cas = c.headlineCAS {
-            lines.append("CAS: \(pct(cas.accuracy)) accuracy (\(pct(cas.error)) error) on \(cas.test), \(settingsText(cas.settings))")
+            lines.append("CAS: \(pct(cas.accuracy)) accuracy (\(pct(cas.error)) error) on \(cas.test), \(settingsText(cas.settings))"
+                         + (cas.trainedClassesAccuracy.map { "; \(pct($0)) over the test samples of its \(counted(cas.trainedClasses?.count ?? 0, "class")) (the overall figure counts the other classes' samples as errors)" } ?? ""))
         }
         if let p = c.evaluations.compression {
             var s = "equivalent real training set: \(p.equivalentSameSteps.map(\.description) ?? "-") samples (same steps)"

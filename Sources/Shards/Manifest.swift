@@ -157,9 +157,10 @@ public struct ShardEntry: Codable, Equatable, Sendable {
     public var digest: FileDigest { FileDigest(size: filesize, sha256: sha256, md5: md5sum) }
 }
 
-/// Everything that decides a dataset's content, as the user gave it (paths as typed), plus the
-/// hash of every model file read and the tool version. How the work ran (--workers, --worker,
-/// --resume) and where it was written (--out) are left out: they do not change a byte.
+/// Everything that decides a dataset's content, as the user gave it, plus the hash of every model
+/// file read and the tool version. How the work ran (--workers, --worker, --resume), where it was
+/// written (--out) and where the model files lay (their directories, SYNTH_MODELS_DIR) are left
+/// out: they do not change a byte. A model is named by its file name and identified by its SHA-256.
 public struct BuildRecord: Codable, Equatable, Sendable {
     /// "build" or "pack".
     public var command: String
@@ -220,6 +221,9 @@ public struct BuildRecord: Codable, Equatable, Sendable {
     }
 
     public var shardCount: Int { (plannedSamples + shardSize - 1) / shardSize }
+
+    /// How a model file is recorded: its file name, without the directory it was read from.
+    public static func modelName(_ path: String) -> String { (path as NSString).lastPathComponent }
 }
 
 /// The near-copy rule a build applied (see Filter's NearCopyRule): a candidate whose nearest
@@ -241,6 +245,7 @@ public struct NearCopySettings: Codable, Equatable, Sendable {
 public struct ModelRecord: Codable, Equatable, Sendable {
     /// "classifier", "filter", "reconstructor", "generator", "input-generator" or "source".
     public var role: String
+    /// The file name (BuildRecord.modelName): the directory it was read from is not recorded.
     public var path: String
     public var sha256: String
     /// The file's size: what a receiver must hold to regenerate the data (compression accounting).

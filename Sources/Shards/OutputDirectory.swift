@@ -13,24 +13,23 @@ public enum OutputDirectory {
                 throw SynthError.file(dir, "exists and is not empty (use --resume to continue a build there, or another --out)")
             }
         } else {
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            } catch {
-                throw SynthError.file(dir, "cannot create the directory: \(reason(error))")
-            }
+            try makeDirectories(dir)
         }
         guard access(dir, W_OK | X_OK) == 0 else { throw SynthError.file(dir, "directory is not writable") }
     }
 
-    private static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return describeErrno(Int32(underlying.code))
+    /// `mkdir -p`, one component at a time, so a failure names the component and errno's reason
+    /// (Foundation's createDirectory said "The operation could not be completed" for /proc/x).
+    static func makeDirectories(_ dir: String) throws {
+        var prefix = dir.hasPrefix("/") ? "/" : ""
+        for component in dir.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+            if mkdir(prefix, 0o755) == 0 { continue }
+            let error = errno
+            if error == EEXIST && ShardFiles.isDirectory(prefix) { continue }
+            // strerror, not describeErrno: mkdir's ENOENT is not "no such file" of the path given.
+            let reason = error == EEXIST ? "it exists and is not a directory" : String(cString: strerror(error))
+            throw SynthError.file(dir, "cannot create the directory\(prefix == dir ? "" : " " + prefix): \(reason)")
         }
-        if ns.domain == NSCocoaErrorDomain, ns.code == NSFileWriteNoPermissionError { return "permission denied" }
-        if ns.domain == NSCocoaErrorDomain, ns.code == NSFileWriteFileExistsError || ns.code == 512 {
-            return "a path component is not a directory"
-        }
-        return ns.localizedDescription.components(separatedBy: "\n")[0]
     }
 }

@@ -21,6 +21,22 @@ public enum ShardFiles {
     /// A sample key: the zero-padded global sample index.
     public static func key(_ index: Int) -> String { pad(index, 9) }
 
+    /// What only an unfinished synth build leaves in its directory: a resume record
+    /// (`.NAME-NNNNNN.done.json`), a shard being written (`.NAME-NNNNNN.tar.partial`) or a
+    /// manifest being written (`.manifest*.json.tmp`).
+    public static func isUnfinishedBuildPiece(_ file: String) -> Bool {
+        guard file.hasPrefix(".") else { return false }
+        if file.hasPrefix(".manifest") && file.hasSuffix(".json.tmp") { return true }
+        for suffix in [".done.json", ".tar.partial"] where file.hasSuffix(suffix) {
+            // ".NAME-" + at least 6 digits + suffix
+            let stem = file.dropFirst().dropLast(suffix.count)
+            guard let dash = stem.lastIndex(of: "-") else { return false }
+            let digits = stem[stem.index(after: dash)...]
+            return dash != stem.startIndex && digits.count >= 6 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+        }
+        return false
+    }
+
     /// (worker, workers) of a part manifest's file name.
     public static func parsePart(_ file: String) -> (worker: Int, workers: Int)? {
         guard file.hasPrefix("manifest.part-"), file.hasSuffix(".json") else { return nil }

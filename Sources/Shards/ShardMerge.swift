@@ -45,7 +45,8 @@ public enum ShardMerge {
             }
             if let base = manifests.first {
                 guard m.build == base.build else {
-                    throw SynthError.file(path, "describes another build than \(ShardFiles.part(worker: 0, of: workers)) (flags, models or tool differ)")
+                    let field = m.build.firstDifference(from: base.build) ?? "build"
+                    throw SynthError.file(path, "part \(p.worker) differs from part 0 (\(ShardFiles.part(worker: 0, of: workers))) in \(field): it belongs to another build (flags, models or tool version); refusing to merge")
                 }
                 guard m.name == base.name, m.classes == base.classes, m.imageShape == base.imageShape else {
                     throw SynthError.file(path, "name, classes or image shape differ from \(ShardFiles.part(worker: 0, of: workers))")

@@ -11,7 +11,12 @@ public enum ShardVerifier {
         public let shards: Int
         public let samples: Int
         public let bytes: Int
-        public var summary: String { "\(shards) shards, \(samples) samples, \(bytes) bytes: every hash, count, label and image checks out" }
+        /// What a short build fell short of its plan by (Manifest.shortfallText); nil when complete.
+        public let shortfall: String?
+        public var summary: String {
+            "\(counted(shards, "shard")), \(counted(samples, "sample")), \(counted(bytes, "byte")): every hash, count, label and image checks out"
+                + (shortfall.map { "; the dataset is short of its plan: \($0)" } ?? "")
+        }
     }
 
     /// A failed check is a SynthError with exit code 1 naming the shard and, where it can be
@@ -19,6 +24,8 @@ public enum ShardVerifier {
     public static func verify(dir: String) throws -> Report {
         guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
         let manifestPath = ShardFiles.join(dir, ShardFiles.manifest)
+        // An unfinished build is a failed check here (exit 1), with the readers' hint.
+        do { try ShardsDataset.checkFinished(dir: dir) } catch let e as SynthError { throw SynthError(e.message, exitCode: 1) }
         guard ShardFiles.exists(manifestPath) else {
             throw SynthError("\(manifestPath): missing: not a complete synth dataset (a build that did not finish, or unmerged worker parts)", exitCode: 1)
         }
@@ -47,7 +54,8 @@ public enum ShardVerifier {
             }
         }
         if let first = failures.compactMap({ $0 }).first { throw first }
-        return Report(shards: count, samples: manifest.numSamples, bytes: manifest.shardlist.reduce(0) { $0 + $1.filesize })
+        return Report(shards: count, samples: manifest.numSamples, bytes: manifest.shardlist.reduce(0) { $0 + $1.filesize },
+                      shortfall: manifest.shortfallText)
     }
 
     private static func check(shard s: Int, dir: String, manifest: Manifest, inspector: ShardInspector) -> SynthError? {
@@ -97,7 +105,7 @@ public enum ShardVerifier {
             throw bad("build.classes must index classes")
         }
         guard m.shardlist.count == b.shardCount else {
-            throw bad("lists \(m.shardlist.count) shards, the build plans \(b.shardCount)")
+            throw bad("lists \(counted(m.shardlist.count, "shard")), the build plans \(b.shardCount)")
         }
         var total = 0
         var perClass = [Int](repeating: 0, count: m.classes.count)

@@ -6,7 +6,8 @@ import Foundation
 /// The `shards:DIR` reader. With a manifest.json (a synth dataset) every shard must match its
 /// manifest entry (size and SHA-256) and pass the same checks as `synth verify`, or the directory
 /// is refused before anything trains on it; the per-sample "probs" become `Dataset.softLabels`.
-/// Without one, DIR is read as a foreign WebDataset: every `*.tar` in byte-wise name order,
+/// Without one, DIR is refused when it is an unfinished build (`checkFinished`), else read as a
+/// foreign WebDataset: every `*.tar` in byte-wise name order,
 /// samples grouped by key, each needing a `.png` and a `.cls` (other members are ignored); class
 /// names are then the label numbers.
 public enum ShardsDataset {
@@ -19,10 +20,24 @@ public enum ShardsDataset {
         guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
         let manifestPath = ShardFiles.join(dir, ShardFiles.manifest)
         if ShardFiles.exists(manifestPath) { return try loadSynth(dir: dir, manifestPath: manifestPath) }
-        if try ShardFiles.list(dir).contains(where: { $0.hasPrefix("manifest.part-") }) {
-            throw SynthError.file(dir, "holds worker parts but no manifest.json: run synth merge \(dir)")
-        }
+        try checkFinished(dir: dir)
         return try loadForeign(dir: dir)
+    }
+
+    /// DESIGN "unfinished builds": a directory without manifest.json that holds what only a synth
+    /// build leaves behind (worker parts, resume records, partial shards) is an interrupted build,
+    /// not a foreign WebDataset: every reader refuses it (exit 2) rather than use the shards that
+    /// happen to be complete, and says how to finish it. Directories without those pieces stay
+    /// readable as foreign WebDatasets.
+    public static func checkFinished(dir: String) throws {
+        guard !ShardFiles.exists(ShardFiles.join(dir, ShardFiles.manifest)) else { return }
+        let files = try ShardFiles.list(dir)
+        if files.contains(where: { ShardFiles.parsePart($0) != nil }) {
+            throw SynthError.file(dir, "holds worker parts but no manifest.json: run synth merge \(dir) once every worker has finished (rerun an interrupted worker's synth build with --resume)")
+        }
+        if files.contains(where: ShardFiles.isUnfinishedBuildPiece) {
+            throw SynthError.file(dir, "an unfinished build (synth's shards but no manifest.json): rerun its synth build command with --resume to finish it")
+        }
     }
 
     static func loadSynth(dir: String, manifestPath: String) throws -> Dataset {

@@ -94,10 +94,18 @@ public struct CASResult: Codable, Equatable, Sendable {
     public var accuracy: Double
     public var error: Double { 1 - accuracy }
     public var perClass: [ClassAccuracy]
+    /// Set only when the training set holds fewer of the test set's classes than the test set
+    /// does (a build of 3 of 10 classes): the classes trained on, and the accuracy over the test
+    /// samples of those classes alone. `accuracy` stays over every test sample, so a sample of an
+    /// untrained class counts as an error there.
+    public var trainedClasses: [Int]?
+    public var trainedClassesAccuracy: Double?
+    public var trainedClassesTestSamples: Int?
 
     enum CodingKeys: String, CodingKey {
         case train, test, trainSamples = "train_samples", testSamples = "test_samples", settings, steps, accuracy, error
-        case perClass = "per_class"
+        case perClass = "per_class", trainedClasses = "trained_classes", trainedClassesAccuracy = "trained_classes_accuracy"
+        case trainedClassesTestSamples = "trained_classes_test_samples"
     }
 
     public init(train: String, test: String, trainSamples: Int, testSamples: Int, settings: CASSettings, steps: Int,
@@ -112,6 +120,9 @@ public struct CASResult: Codable, Equatable, Sendable {
         trainSamples = try c.decode(Int.self, forKey: .trainSamples); testSamples = try c.decode(Int.self, forKey: .testSamples)
         settings = try c.decode(CASSettings.self, forKey: .settings); steps = try c.decode(Int.self, forKey: .steps)
         accuracy = try c.decode(Double.self, forKey: .accuracy); perClass = try c.decode([ClassAccuracy].self, forKey: .perClass)
+        trainedClasses = try c.decodeIfPresent([Int].self, forKey: .trainedClasses)
+        trainedClassesAccuracy = try c.decodeIfPresent(Double.self, forKey: .trainedClassesAccuracy)
+        trainedClassesTestSamples = try c.decodeIfPresent(Int.self, forKey: .trainedClassesTestSamples)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -120,6 +131,9 @@ public struct CASResult: Codable, Equatable, Sendable {
         try c.encode(trainSamples, forKey: .trainSamples); try c.encode(testSamples, forKey: .testSamples)
         try c.encode(settings, forKey: .settings); try c.encode(steps, forKey: .steps)
         try c.encode(accuracy, forKey: .accuracy); try c.encode(error, forKey: .error); try c.encode(perClass, forKey: .perClass)
+        try c.encodeIfPresent(trainedClasses, forKey: .trainedClasses)
+        try c.encodeIfPresent(trainedClassesAccuracy, forKey: .trainedClassesAccuracy)
+        try c.encodeIfPresent(trainedClassesTestSamples, forKey: .trainedClassesTestSamples)
     }
 }
 
@@ -178,9 +192,19 @@ public enum CAS {
         let perClass = ev.perClassAccuracy.enumerated().compactMap { i, a -> ClassAccuracy? in
             counts[i] > 0 ? ClassAccuracy(classIndex: i, name: names[i], samples: counts[i], accuracy: a) : nil
         }
-        let result = CASResult(train: train.name, test: test.name, trainSamples: train.count, testSamples: test.count,
+        var result = CASResult(train: train.name, test: test.name, trainSamples: train.count, testSamples: test.count,
                                settings: settings, steps: config.totalSteps(samples: train.count), accuracy: ev.accuracy,
                                perClass: perClass)
+        // A set of some classes scored on a test set of all: also the accuracy it can be fairly
+        // held to, over the test samples of the classes it holds.
+        let trained = Set(train.labels)
+        if counts.indices.contains(where: { counts[$0] > 0 && !trained.contains($0) }) {
+            let held = trained.filter { $0 < counts.count }.sorted()
+            let samples = held.reduce(0) { $0 + counts[$1] }
+            result.trainedClasses = held
+            result.trainedClassesTestSamples = samples
+            result.trainedClassesAccuracy = samples > 0 ? Double(held.reduce(0) { $0 + ev.confusion[$1][$1] }) / Double(samples) : nil
+        }
         return (result, model)
     }
 }

@@ -61,7 +61,7 @@ struct ExperimentCommandTests {
         let filter = try Fixtures.classifier()
         try Self.replayBuild(dir.file("filtered"), perClass: 4, extra: []).self
         let b = try SynthProcess.run(["build", "--source", "replay:fashion-mnist:test", "--classes", "10", "--per-class", "4",
-                                      "--threshold", "0.2", "--filter", filter, "--seed", "2", "--out", dir.file("soft")])
+                                      "--threshold", "0.2", "--filter", filter, "--seed", "2", "--allow-short", "--out", dir.file("soft")])
         #expect(b.status == 0, "\(b.stderr)")
         let s = try SynthProcess.run(["cas", "--train", "shards:\(dir.file("soft"))", "--test", "fashion-mnist:test@100", "--soft", "--json"] + Self.tinyTraining)
         #expect(s.status == 0, "\(s.stderr)")

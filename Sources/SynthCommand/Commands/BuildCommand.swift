@@ -11,8 +11,10 @@ struct BuildCommand: ParsableCommand {
         discussion: """
         Sample i of the planned classes * per-class is of class classes[i mod C]; shard s holds
         samples s*shard-size ..< (s+1)*shard-size. A class that runs out of --max-attempts leaves
-        gaps (fewer samples, keys keep their planned index). The same flags and seed give
-        byte-identical shards however the work is split or resumed.
+        gaps (fewer samples, keys keep their planned index); such a short build writes its
+        manifest, names the classes that fell short and exits 1 unless --allow-short (a worker's
+        part and synth merge alike). Ctrl-C (exit 130) prints the command that resumes. The same
+        flags and seed give byte-identical shards however the work is split or resumed.
 
         Examples:
           synth build --source cag --classes 10 --per-class 1000 --out data/cag
@@ -35,13 +37,15 @@ struct BuildCommand: ParsableCommand {
 
     @Option(help: "Source: cag, gan, gan-latent (or replay:SPEC).") var source: String
     @Option(help: "Classes: N (the first N) or a comma-separated list of indices or names (one index: '3,').") var classes: String?
-    @Option(help: "Accepted samples per class.") var perClass: Int
+    // Numbers are parsed .unconditional so that "-5" reaches the range checks, which name the
+    // flag, instead of being taken for an option ("Missing value").
+    @Option(parsing: .unconditional, help: "Accepted samples per class.") var perClass: Int
     @Option(help: "Output directory (created; must be empty unless --resume).") var out: String
     @Option(help: "Shard file prefix (default: the output directory's name).") var name: String?
-    @Option(help: "Keep a candidate only if its class probability is above this.") var threshold: Double = 0.9
-    @Option(help: "Candidates per class before giving up (default 20 * per-class).") var maxAttempts: Int?
-    @Option(help: "Samples per shard. A DataLoader's workers each read whole shards: give a small dataset at least as many shards as workers.") var shardSize = 1000
-    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Keep a candidate only if its class probability is above this.") var threshold: Double = 0.9
+    @Option(parsing: .unconditional, help: "Candidates per class before giving up (default 20 * per-class).") var maxAttempts: Int?
+    @Option(parsing: .unconditional, help: "Samples per shard. A DataLoader's workers each read whole shards: give a small dataset at least as many shards as workers.") var shardSize = 1000
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "The classifier the source inverts (CaG) or steers through (gan-latent).") var classifier: String?
     @Option(parsing: .singleValue, help: "Filter classifier (repeat for an ensemble; default models/filter-ref-cnn.safetensors for cag, models/filter-resnet-s.safetensors otherwise).") var filter: [String] = []
     @Flag(help: "Keep every candidate (no filter).") var noFilter = false
@@ -51,11 +55,12 @@ struct BuildCommand: ParsableCommand {
     @Option(parsing: .singleValue, help: "Source setting KEY=VALUE (repeatable).") var sourceOption: [String] = []
     @Flag(help: "Reject candidates that are near-copies of a real image (see synth audit; counted per class in the manifest).") var rejectNearCopies = false
     @Option(help: "The real images --reject-near-copies compares with.") var nearCopyReal = "fashion-mnist:train"
-    @Option(help: "Near-copy if the RMS pixel difference ([0, 1] pixels) to the nearest real image is below this.") var nearCopyThreshold = NearCopyRule.defaultPixelRMS
-    @Option(help: "Also near-copy if the cosine of the filter model's penultimate features to a real image is above this.") var nearCopyCosine: Double?
-    @Option(help: "Split the build over W workers (each writes its shards and a part manifest; then synth merge).") var workers: Int?
-    @Option(help: "This worker's index in 0..<W (default: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID).") var worker: Int?
+    @Option(parsing: .unconditional, help: "Near-copy if the RMS pixel difference ([0, 1] pixels) to the nearest real image is below this.") var nearCopyThreshold = NearCopyRule.defaultPixelRMS
+    @Option(parsing: .unconditional, help: "Also near-copy if the cosine of the filter model's penultimate features to a real image is above this.") var nearCopyCosine: Double?
+    @Option(parsing: .unconditional, help: "Split the build over W workers (each writes its shards and a part manifest; then synth merge).") var workers: Int?
+    @Option(parsing: .unconditional, help: "This worker's index in 0..<W (default: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID).") var worker: Int?
     @Flag(help: "Continue an interrupted build in --out: keep its complete shards, redo the rest.") var resume = false
+    @Flag(help: "Accept a build that kept fewer samples than planned (exit 0; it still says which classes fell short).") var allowShort = false
     @Flag(help: "Report progress in pipes too.") var verbose = false
 
     func run() throws {
@@ -73,17 +78,18 @@ struct BuildCommand: ParsableCommand {
             o.sourceOptions[String(item[..<eq])] = String(item[item.index(after: eq)...])
         }
         let runner = try BuildRunner(options: o, toolVersion: "synth \(SynthVersion.string)")
+        Interruption.onSignal(resumeCommand: Interruption.currentCommand(adding: "--resume"))
         let line = ProgressLine(verbose: verbose)
         let summary = try runner.run { p in
-            let rate = p.elapsed > 0 ? Double(p.samplesWritten) / p.elapsed : 0
             let eta = p.fraction > 0 ? p.elapsed * (1 - p.fraction) / p.fraction : .nan
             let pass = p.candidates > 0 ? 100 * Double(p.passed) / Double(p.candidates) : 0
-            line.emit(String(format: "shard %d/%d  %d samples  %.0f/s  pass %.1f%%  ETA %@", p.shardsDone, p.shardsTotal,
-                             p.samplesWritten, rate, pass, ProgressLine.duration(eta)))
+            line.emit(String(format: "shard %d/%d  %d samples  %@  pass %.1f%%  ETA %@", p.shardsDone, p.shardsTotal,
+                             p.samplesWritten, ProgressLine.rate(p.kept, "sample", in: p.elapsed), pass, ProgressLine.duration(eta)))
         }
         line.emit("", final: true)
         let m = summary.manifest
-        let what = summary.alreadyComplete ? "already complete" : "\(summary.shardsBuilt) shards built, \(summary.shardsResumed) kept"
-        print("\(summary.manifestPath): \(m.numSamples) of \(m.build.plannedSamples) planned samples in \(m.shardlist.count) shards (\(what))")
+        let what = summary.alreadyComplete ? "already complete" : "\(summary.shardsBuilt) built, \(summary.shardsResumed) kept"
+        print("\(summary.manifestPath): \(m.numSamples) of \(counted(m.plannedSamplesOfShards, "planned sample")) in \(counted(m.shardlist.count, "shard")) (\(what))")
+        try ShortBuild.check(m, path: summary.manifestPath, allowShort: allowShort)
     }
 }

@@ -92,8 +92,8 @@ struct CaGTrialCommand: ParsableCommand {
                 }
             }
             let elapsed = Date().timeIntervalSince(start)
-            FileHandle.standardError.write(Data(String(format: "class %d: %d accepted of %d candidates (%.0f%%), %.0f s\n",
-                                                       c, accepted[c], candidates[c], 100 * Double(accepted[c]) / Double(candidates[c]), elapsed).utf8))
+            FileHandle.standardError.write(Data(String(format: "class %d: %d accepted of %@ (%.0f%%), %.0f s\n",
+                                                       c, accepted[c], counted(candidates[c], "candidate"), 100 * Double(accepted[c]) / Double(candidates[c]), elapsed).utf8))
         }
         let genSeconds = Date().timeIntervalSince(start)
         let names = Array(source.classNames.prefix(k))
@@ -110,7 +110,7 @@ struct CaGTrialCommand: ParsableCommand {
             "candidates_per_second": String(format: "%.2f", Double(totalCandidates) / genSeconds),
             "args": CommandLine.arguments.dropFirst().joined(separator: " "),
         ]
-        print("generated \(data.count) accepted of \(totalCandidates) candidates in \(String(format: "%.0f", genSeconds)) s")
+        print("generated \(data.count) accepted of \(counted(totalCandidates, "candidate")) in \(String(format: "%.0f", genSeconds)) s")
         if casSteps > 0 && data.count > 0 {
             let testSet = try Dataset.load(spec: test)
             let stats = data.channelStatistics()
@@ -123,8 +123,8 @@ struct CaGTrialCommand: ParsableCommand {
             result["cas"] = String(format: "%.4f", ev.accuracy)
             result["cas_per_class"] = ev.perClassAccuracy.map { String(format: "%.2f", $0) }.joined(separator: ",")
             result["cas_seconds"] = String(format: "%.1f", Date().timeIntervalSince(casStart))
-            print(String(format: "CAS %.4f on %@ (ref-cnn, %d steps of 128 on %d samples); per class %@", ev.accuracy, testSet.name,
-                         casSteps, data.count, result["cas_per_class"]!))
+            print(String(format: "CAS %.4f on %@ (ref-cnn, %@ of 128 on %@); per class %@", ev.accuracy, testSet.name,
+                         counted(casSteps, "step"), counted(data.count, "sample"), result["cas_per_class"]!))
         }
         if let log {
             let line = JSONOutput.string(result).replacingOccurrences(of: "\n", with: "") + "\n"

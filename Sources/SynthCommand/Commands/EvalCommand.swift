@@ -40,7 +40,7 @@ struct EvalCommand: ParsableCommand {
         if json {
             print(JSONOutput.string(EvalReport(model: model, data: data, evaluation: ev, threshold: threshold, kept: kept)))
         } else {
-            print(String(format: "accuracy %.4f  error %.4f  loss %.4f  (%d samples, %@)", ev.accuracy, ev.error, ev.meanLoss, ev.samples, data))
+            print(String(format: "accuracy %.4f  error %.4f  loss %.4f  (%@, %@)", ev.accuracy, ev.error, ev.meanLoss, counted(ev.samples, "sample"), data))
             if let kept, let threshold { print(String(format: "a filter at p > %g keeps %.4f", threshold, kept.share)) }
             for (i, acc) in ev.perClassAccuracy.enumerated() where !acc.isNaN {
                 let keptText = kept.map { String(format: "  kept %.4f", $0.perClassShare[i]) } ?? ""

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Shards
 
@@ -6,14 +7,18 @@ struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Join the part manifests of a --workers build into manifest.json.",
-        discussion: "Checks that every part is there, all describe one build, and every shard matches its hash."
+        discussion: "Checks that every part is there, all describe one build, and every shard matches its hash. A merge of short parts is a short build: manifest.json is written and the command exits 1 unless --allow-short."
     )
 
     @Argument(help: "The build's output directory.") var dir: String
+    @Flag(help: "Accept parts that kept fewer samples than planned (exit 0; it still says which classes fell short).") var allowShort = false
 
     func run() throws {
         let result = try ShardMerge.merge(dir: dir)
         let m = result.manifest
-        print("\(ShardFiles.join(dir, ShardFiles.manifest)): \(m.numSamples) samples in \(m.shardlist.count) shards\(result.merged ? "" : " (already merged)")")
+        let path = ShardFiles.join(dir, ShardFiles.manifest)
+        print("\(path): \(counted(m.numSamples, "sample")) in \(counted(m.shardlist.count, "shard"))\(result.merged ? "" : " (already merged)")")
+        // The merge of short parts is as short as the single-process build would have been.
+        try ShortBuild.check(m, path: path, allowShort: allowShort)
     }
 }

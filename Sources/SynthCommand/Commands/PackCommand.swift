@@ -26,7 +26,7 @@ struct PackCommand: ParsableCommand {
         let dataset = try Dataset.load(spec: data)
         let manifest = try ShardPack.pack(dataset, spec: data, dir: out, name: options.shardName, shardSize: shardSize,
                                           tool: "synth \(SynthVersion.string)")
-        print("\(ShardFiles.join(out, ShardFiles.manifest)): \(manifest.numSamples) samples in \(manifest.shardlist.count) shards")
+        print("\(ShardFiles.join(out, ShardFiles.manifest)): \(counted(manifest.numSamples, "sample")) in \(counted(manifest.shardlist.count, "shard"))")
     }
 }
 

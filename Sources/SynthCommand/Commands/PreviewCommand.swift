@@ -18,9 +18,7 @@ struct PreviewCommand: ParsableCommand {
         try OutputPath.checkWritable(out)
         let spec: DataSpec = dir.contains(":") && !ShardFiles.isDirectory(dir) ? try DataSpec(parsing: dir) : .shards(dir: dir)
         let grid = try ShardPreview.grid(try Dataset.load(spec), perRow: perRow)
-        do { try Data(grid.png).write(to: URL(fileURLWithPath: out)) } catch {
-            throw SynthError.file(out, "cannot write: \(error.localizedDescription)")
-        }
+        try ShardFiles.writeAtomically(grid.png, to: out)
         print("\(out): rows " + grid.rows.map { "\($0) \(grid.classNames[$0])" }.joined(separator: ", "))
     }
 }

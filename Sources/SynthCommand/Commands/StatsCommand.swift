@@ -32,6 +32,6 @@ struct StatsCommand: ParsableCommand {
         }
         let stats = try FeatureStatistics.compute(classifier, data: dataset, classifierSHA256: try sha256Hex(ofFile: model))
         try stats.save(to: path)
-        print("saved \(path) (\(stats.classes) classes x \(stats.dimension) features, \(stats.layers.count) batch-norm layers, \(dataset.count) images)")
+        print("saved \(path) (\(counted(stats.classes, "class")) x \(counted(stats.dimension, "feature")), \(counted(stats.layers.count, "batch-norm layer")), \(counted(dataset.count, "image")))")
     }
 }

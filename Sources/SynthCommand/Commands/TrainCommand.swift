@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
             let ev = try Evaluation.run(model, on: testSet)
             info["test_data"] = testSet.name
             info["test_accuracy"] = String(format: "%.4f", ev.accuracy)
-            print(String(format: "test accuracy %.4f on %@ (%d samples)", ev.accuracy, testSet.name, ev.samples))
+            print(String(format: "test accuracy %.4f on %@ (%@)", ev.accuracy, testSet.name, counted(ev.samples, "sample")))
         }
         try ModelFile.save(model, to: out, info: info)
         print(String(format: "saved %@ (%@, %d parameters, %.1f s)", out, arch, model.parameterCount, Date().timeIntervalSince(started)))

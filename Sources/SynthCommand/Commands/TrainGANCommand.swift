@@ -110,9 +110,9 @@ struct TrainGANCommand: ParsableCommand {
             timing = String(format: ", %.1f ms/step over steps %d-%d", Date().timeIntervalSince(t.time) * 1000 / Double(trainer.step - t.step), t.step + 1, trainer.step)
         }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-        print(String(format: "saved %@ (resgan-g %@%@, G %d / D %d parameters, %.2f MB; %d steps in %.0f s%@)",
+        print(String(format: "saved %@ (resgan-g %@%@, G %d / D %d parameters, %.2f MB; %@ in %.0f s%@)",
                      out, trainer.gan.block.rawValue, trainer.gan.conditional ? "" : " unconditional",
-                     g.parameterCount, d.parameterCount, Double(bytes) / 1e6, trainer.step - startStep,
+                     g.parameterCount, d.parameterCount, Double(bytes) / 1e6, counted(trainer.step - startStep, "step"),
                      Date().timeIntervalSince(started), timing))
     }
 }

@@ -23,6 +23,17 @@ final class ProgressLine {
         }
     }
 
+    /// A rate that stays meaningful for slow work: "12 samples/s", "2.4 samples/s", or below one
+    /// a second "3.7 s/sample" (a CaG sample takes seconds: "0/s" said nothing); "--" before the
+    /// first item.
+    static func rate(_ count: Int, _ noun: String, in seconds: Double) -> String {
+        guard count > 0, seconds > 0 else { return "-- \(noun)s/s" }
+        let perSecond = Double(count) / seconds
+        if perSecond >= 10 { return String(format: "%.0f %@s/s", perSecond, noun) }
+        if perSecond >= 1 { return String(format: "%.1f %@s/s", perSecond, noun) }
+        return String(format: "%.1f s/%@", 1 / perSecond, noun)
+    }
+
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "--:--" }
         let s = Int(seconds.rounded())

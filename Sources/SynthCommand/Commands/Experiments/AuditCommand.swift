@@ -72,8 +72,9 @@ struct AuditCommand: ParsableCommand {
             print(JSONOutput.string(record))
         } else {
             if modelPath == nil { print("no feature model (pass --model M): pixels only") }
-            print(String(format: "%@: %d near-copies of %d samples (%.2f%%) against %@ (%d images); by pixels %d, by features %d",
-                         data.name, record.nearCopies, record.samples, 100 * record.share, realData.name, realData.count,
+            print(String(format: "%@: %@ of %@ (%.2f%%) against %@ (%@); by pixels %d, by features %d",
+                         data.name, counted(record.nearCopies, "near-copy", plural: "near-copies"), counted(record.samples, "sample"),
+                         100 * record.share, realData.name, counted(realData.count, "image"),
                          record.nearCopiesByPixels, record.nearCopiesByFeatures))
             let p = record.pixelRMS
             print(String(format: "pixel RMS to nearest real: min %.4f  1%% %.4f  5%% %.4f  median %.4f  95%% %.4f  max %.4f",

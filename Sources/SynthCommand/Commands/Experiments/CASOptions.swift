@@ -9,13 +9,14 @@ import Trainer
 /// The training flags every CAS-style measurement shares (cas, compress), so a synthetic set and
 /// the real subsets it is compared with are trained the same way.
 struct CASOptions: ParsableArguments {
+    // Numbers are parsed .unconditional so "-5" reaches validate(), which names the flag.
     @Option(help: "Architecture: \(Architectures.classifiers.joined(separator: ", ")).") var arch = "ref-cnn"
-    @Option(help: "Optimisation steps (default \(CASSettings.defaultSteps), the design's yardstick).") var steps: Int?
-    @Option(help: "Passes over the training data instead of --steps.") var epochs: Int?
-    @Option(help: "Batch size.") var batch = 128
-    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(parsing: .unconditional, help: "Optimisation steps (default \(CASSettings.defaultSteps), the design's yardstick).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Passes over the training data instead of --steps.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Batch size.") var batch = 128
+    @Option(parsing: .unconditional, help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Learning-rate schedule: cosine (decay to zero over the run, as synth train) or constant.") var schedule: LearningRateSchedule = .cosine
-    @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
 
     func validate() throws {
         try validateTrainingFlags(epochs: epochs, steps: steps, batch: batch, lr: lr)

@@ -44,6 +44,16 @@ struct CasCommand: ParsableCommand {
         let (result, model) = try CAS.run(train: trainData, test: testData, settings: settings) { p in
             line.emit(trainingLine("CAS \(trainData.name)", p), final: p.endOfEpoch)
         }
+        if let held = result.trainedClasses, let heldSamples = result.trainedClassesTestSamples {
+            // Said on stderr so that --json output stays one document.
+            let names = held.map { $0 < testData.classNames.count ? testData.classNames[$0] : String($0) }.joined(separator: ", ")
+            let present = Set(testData.labels).count
+            let over = result.trainedClassesAccuracy.map { String(format: "%.4f", $0) } ?? "n/a"
+            FileHandle.standardError.write(Data(("synth: note: \(trainData.name) holds \(held.count) of the \(counted(present, "class")) of \(testData.name) (\(names)): "
+                + String(format: "accuracy %.4f is over all %@ (the %@ of untrained classes count as errors); over the %@ of the trained classes it is %@\n",
+                         result.accuracy, counted(result.testSamples, "test sample"), counted(result.testSamples - heldSamples, "sample"),
+                         counted(heldSamples, "test sample"), over)).utf8))
+        }
         if let saveModel {
             try ModelFile.save(model, to: saveModel, info: ["train_data": trainData.name, "cas_test": testData.name,
                                                                     "cas_accuracy": String(format: "%.4f", result.accuracy),
@@ -60,9 +70,13 @@ struct CasCommand: ParsableCommand {
         if json {
             print(JSONOutput.string(result))
         } else {
-            print(String(format: "CAS accuracy %.4f  error %.4f  (%@: %d samples, %d steps of %d, %@%@; test %@: %d samples)",
-                         result.accuracy, result.error, trainData.name, result.trainSamples, result.steps, settings.batchSize,
-                         settings.arch, soft ? ", soft labels" : "", testData.name, result.testSamples))
+            print(String(format: "CAS accuracy %.4f  error %.4f  (%@: %@, %@ of %d, %@%@; test %@: %@)",
+                         result.accuracy, result.error, trainData.name, counted(result.trainSamples, "sample"),
+                         counted(result.steps, "step"), settings.batchSize, settings.arch, soft ? ", soft labels" : "",
+                         testData.name, counted(result.testSamples, "sample")))
+            if let held = result.trainedClassesAccuracy, let n = result.trainedClassesTestSamples {
+                print(String(format: "trained classes only: accuracy %.4f  error %.4f  (%@)", held, 1 - held, counted(n, "test sample")))
+            }
             for c in result.perClass {
                 print(String(format: "  %2d %@ %.4f  (%d)", c.classIndex, c.name.padding(toLength: 14, withPad: " ", startingAt: 0), c.accuracy, c.samples))
             }

@@ -83,8 +83,8 @@ struct ReplayEvalCommand: ParsableCommand {
             print(JSONOutput.string(result))
             return
         }
-        print(String(format: "old classes %@ -> new %@; %@, %d + %d steps of %d; synthetic replay labels: %@; old-class accuracy after task A: %.2f%%",
-                     old, new, settings.arch, stepsA, stepsB, batch, syntheticLabels.rawValue, 100 * result.oldAccuracyAfterA))
+        print(String(format: "old classes %@ -> new %@; %@, %d + %@ of %d; synthetic replay labels: %@; old-class accuracy after task A: %.2f%%",
+                     old, new, settings.arch, stepsA, counted(stepsB, "step"), batch, syntheticLabels.rawValue, 100 * result.oldAccuracyAfterA))
         print("| replay during task B | buffer | old-class accuracy | new-class accuracy |")
         print("| --- | ---: | ---: | ---: |")
         for r in result.rows {

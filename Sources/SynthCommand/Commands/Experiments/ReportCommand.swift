@@ -23,6 +23,8 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The dataset directory.") var dir: String
 
     func run() throws {
+        guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
+        try ShardsDataset.checkFinished(dir: dir)
         guard ShardFiles.exists(ShardFiles.join(dir, ShardFiles.manifest)) else {
             throw SynthError.file(dir, "no manifest.json: not a dataset synth wrote")
         }
