@@ -47,7 +47,7 @@ struct ThreadCountTests {
     @Test func buildsAndPack() throws {
         let dir = Scratch(); defer { dir.cleanup() }
         // Real layer sizes (the shipped models), so convolutions cut into groups; every source's filter.
-        let common = ["--classes", "0,5,9", "--per-class", "2", "--seed", "21", "--shard-size", "3", "--name", "ds", "--out", "OUT"]
+        let common = ["--classes", "0,5,9", "--per-class", "2", "--seed", "21", "--shard-size", "3", "--name", "ds", "--allow-short", "--out", "OUT"]
         // CaG with its default models, shortened to three stages of two steps; threshold 0 keeps
         // what the filter calls the right class, so the shards hold samples and their probabilities.
         let cag = try Self.runs("cag", ["build", "--source", "cag", "--source-option", "steps=2,2,2", "--threshold", "0"] + common, in: dir)
