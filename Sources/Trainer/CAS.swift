@@ -131,6 +131,7 @@ public enum CAS {
         guard train.channels == test.channels, train.height == test.height, train.width == test.width else {
             throw SynthError("\(train.name) holds \(train.channels)x\(train.height)x\(train.width) images, \(test.name) \(test.channels)x\(test.height)x\(test.width)")
         }
+        guard train.count > 0 else { throw SynthError("\(train.name): no samples to train on") }
         return try train.inLabelSpace(of: test.classNames, named: test.name)
     }
 

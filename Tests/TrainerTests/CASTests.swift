@@ -64,6 +64,8 @@ import Trainer
         let small = Dataset(name: "small", pixels: [UInt8](repeating: 0, count: 2 * 64), count: 2, channels: 1, height: 8,
                             width: 8, labels: [0, 1], classNames: ["c0", "c1"])
         #expect(throws: SynthError.self) { try CAS.aligned(train: small, test: test) }
+        let empty = Dataset(name: "empty", pixels: [], count: 0, channels: 1, height: 28, width: 28, labels: [], classNames: ["c0"])
+        #expect(throws: SynthError.self) { try CAS.aligned(train: empty, test: test) }
     }
 
     @Test func replayRunsEndToEnd() throws {
