@@ -5,7 +5,9 @@ import Foundation
 /// `folder:DIR`: every non-hidden sub-folder is a class (sorted by name, byte-wise, gives the class
 /// order) holding that class's PNG files (sorted by name, byte-wise, gives the sample order).
 /// Hidden entries (".name") and plain files directly in DIR are ignored; anything else in a class
-/// folder must be a PNG, and all images must share one size and channel count.
+/// folder must be a PNG, and all images must share one size and channel count. Those numbers are
+/// this dataset's own: combined with another dataset or a model, its classes are matched by name
+/// (`Dataset.inLabelSpace`).
 enum ImageFolder {
     static func load(dir: String, name: String) throws -> Dataset {
         let classes = try entries(of: dir).filter { isDirectory(join(dir, $0)) }

@@ -9,8 +9,10 @@ struct Synth: ParsableCommand {
         commandName: "synth",
         abstract: "Build labelled synthetic image datasets from models instead of from data.",
         discussion: """
-        Data specs: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR[:train|test],
-        cifar100:DIR[:train|test], folder:DIR, shards:DIR; add @N for a class-balanced subset.
+        Data specs, wherever a command reads data: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR[:train|test], cifar100:DIR[:train|test], folder:DIR, shards:DIR (a dataset synth wrote); add @N for the first N samples, class-balanced.
+
+        folder:DIR holds one sub-folder of PNG files per class, all of one size. Classes are numbered by sorted folder name, so where a folder dataset meets another dataset or a model (train --test, cas, eval, compress, replay-eval) its classes are matched by name: name the folders as the other side's classes (case, spaces, '-' and '_' aside; a '/' in a class name cannot be in a folder name, so either part of it will do: T-shirt or T-shirt_top for T-shirt/top), or by index (0, 7, 0_T-shirt). A folder that matches no class is refused.
+
         Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input (one line names the file).
         """,
         version: SynthVersion.string,

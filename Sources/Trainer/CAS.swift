@@ -140,24 +140,16 @@ public struct CASResult: Codable, Equatable, Sendable {
 /// The Classification Accuracy Score (Ravuri & Vinyals): how well a dataset stands in for the
 /// real one, measured as the real test accuracy of a classifier trained only on it.
 public enum CAS {
-    /// The label space a training set and a test set share: the test set's. A training set may
-    /// cover fewer classes (a build of some classes keeps the full list, a foreign WebDataset
-    /// names its classes by number), but the classes it names must be the test set's.
-    public static func classNames(train: Dataset, test: Dataset) throws -> [String] {
+    /// `train` in the test set's label space, its classes matched to the test set's by name
+    /// (`Dataset.inLabelSpace`): a training set may cover fewer classes (a build of some classes
+    /// keeps the full list, a foreign WebDataset names its classes by number, a folder dataset by
+    /// its folders' names in sorted order), but each class it has must be one of the test set's.
+    public static func aligned(train: Dataset, test: Dataset) throws -> Dataset {
         guard train.channels == test.channels, train.height == test.height, train.width == test.width else {
             throw SynthError("\(train.name) holds \(train.channels)x\(train.height)x\(train.width) images, \(test.name) \(test.channels)x\(test.height)x\(test.width)")
         }
-        let used = Set(train.labels)
-        guard let top = used.max(), top < test.classCount else {
-            throw SynthError("\(train.name): labels reach \(used.max() ?? 0), \(test.name) has \(test.classCount) classes")
-        }
-        let numbered = train.classNames.enumerated().allSatisfy { $0.element == String($0.offset) }
-        if !numbered {
-            for c in used.sorted() where c >= train.classCount || train.classNames[c] != test.classNames[c] {
-                throw SynthError("\(train.name): class \(c) is '\(c < train.classCount ? train.classNames[c] : "?")', in \(test.name) it is '\(test.classNames[c])'")
-            }
-        }
-        return test.classNames
+        guard train.count > 0 else { throw SynthError("\(train.name): no samples to train on") }
+        return try train.inLabelSpace(of: test.classNames, named: test.name)
     }
 
     /// A fresh classifier for `train`'s images over `classNames`, normalised by the training set's
@@ -172,15 +164,8 @@ public enum CAS {
     /// Trains a fresh classifier on `train` and scores it on `test`.
     public static func run(train: Dataset, test: Dataset, settings: CASSettings,
                            progress: (TrainingProgress) -> Void = { _ in }) throws -> (result: CASResult, model: Classifier) {
-        let names = try classNames(train: train, test: test)
-        var data = train
-        if data.classNames != names {
-            // Same labels, the test set's names (and width of the soft labels).
-            var relabelled = Dataset(name: train.name, pixels: train.pixels, count: train.count, channels: train.channels,
-                                     height: train.height, width: train.width, labels: train.labels, classNames: names)
-            if let soft = train.softLabels, train.classCount == names.count { relabelled.softLabels = soft }
-            data = relabelled
-        }
+        let data = try aligned(train: train, test: test)
+        let names = test.classNames
         if settings.soft && data.softLabels == nil {
             throw SynthError("\(train.name): --soft needs stored probability vectors (a shards: dataset built by synth with a filter)")
         }

@@ -148,10 +148,10 @@ public enum ReplayExperiment {
         // Synthetic buffers: their old-class samples, relabelled into the data's label space.
         var buffers: [(kind: String, name: String, data: Dataset)] = []
         for s in synthetic {
-            _ = try CAS.classNames(train: s.data, test: data)
-            let keep = (0..<s.data.count).filter { old.contains(s.data.labels[$0]) }
+            let aligned = try CAS.aligned(train: s.data, test: data)
+            let keep = (0..<aligned.count).filter { old.contains(aligned.labels[$0]) }
             guard !keep.isEmpty else { throw SynthError("\(s.data.name): no samples of the old classes \(settings.oldClasses)") }
-            buffers.append(("synthetic", s.name, relabel(s.data.subset(indices: keep), classNames: data.classNames)))
+            buffers.append(("synthetic", s.name, aligned.subset(indices: keep)))
         }
         var sizes = realBuffers
         for b in buffers where !sizes.contains(b.data.count) { sizes.append(b.data.count) }
@@ -217,11 +217,6 @@ public enum ReplayExperiment {
         var out = [Float](repeating: 0, count: labels.count * classes)
         for (i, l) in labels.enumerated() { out[i * classes + l] = 1 }
         return out
-    }
-
-    static func relabel(_ d: Dataset, classNames: [String]) -> Dataset {
-        Dataset(name: d.name, pixels: d.pixels, count: d.count, channels: d.channels, height: d.height, width: d.width,
-                labels: d.labels, classNames: classNames)
     }
 
     static func concatenate(_ a: Dataset, _ b: Dataset) -> Dataset {

@@ -1,4 +1,6 @@
+import Datasets
 import Foundation
+import Models
 import Testing
 import PipelineFixtures
 
@@ -34,6 +36,42 @@ import PipelineFixtures
 
         let bad = try SynthProcess.run(["eval", "--model", dir.file("m.safetensors"), "--data", spec, "--threshold", "1.5"])
         SynthProcess.expectBadInput(bad, mentioning: ["--threshold"])
+    }
+
+    /// Folders named by garment sort "Ankle boot" first; trained and scored against Fashion-MNIST
+    /// they are matched to its classes by name, and a folder that is none of them is refused.
+    @Test(.enabled(if: Fixtures.fashionAvailable, "needs Fashion-MNIST (apt package dataset-fashion-mnist)"))
+    func garmentFoldersTrainAndEvalInTheTestSetsClasses() throws {
+        let dir = Scratch(); defer { dir.cleanup() }
+        func folders(_ root: String, _ names: [String]) {
+            for (c, name) in names.enumerated() {
+                try? FileManager.default.createDirectory(atPath: dir.file("\(root)/\(name)"), withIntermediateDirectories: true)
+                for i in 0..<2 {
+                    let png = PNG.encode(pixels: [UInt8](repeating: UInt8(40 * c + i), count: 784), width: 28, height: 28, channels: 1)
+                    FileManager.default.createFile(atPath: dir.file("\(root)/\(name)/\(i).png"), contents: Data(png))
+                }
+            }
+        }
+        folders("garments", ["Trouser", "ankle boot", "T-shirt_top"])
+        let model = dir.file("m.safetensors")
+        let t = try SynthProcess.run(["train", "--data", "folder:\(dir.file("garments"))", "--test", "fashion-mnist:test@20",
+                                      "--steps", "1", "--batch", "4", "--out", model])
+        #expect(t.status == 0, "\(t.stderr)")
+        let fashion = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        #expect(try ModelFile.loadClassifier(model).card.classNames == fashion)
+        let e = try SynthProcess.run(["eval", "--model", model, "--data", "folder:\(dir.file("garments"))", "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any]
+        #expect(Set((json?["perClassAccuracy"] as? [String: Double] ?? [:]).keys) == ["T-shirt/top", "Trouser", "Ankle boot"])
+
+        folders("pets", ["Trouser", "cat"])
+        for args in [["train", "--data", "folder:\(dir.file("pets"))", "--test", "fashion-mnist:test@20", "--steps", "1", "--out", dir.file("p.safetensors")],
+                     ["cas", "--train", "folder:\(dir.file("pets"))", "--test", "fashion-mnist:test@20", "--steps", "1"],
+                     ["eval", "--model", model, "--data", "folder:\(dir.file("pets"))"]] {
+            let r = try SynthProcess.run(args)
+            SynthProcess.expectBadInput(r, mentioning: ["folder:\(dir.file("pets"))", "'cat' is not a class of"])
+        }
+        #expect(!dir.exists("p.safetensors"))
     }
 
     @Test func missingDataFile() throws {

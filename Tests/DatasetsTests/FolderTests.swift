@@ -78,3 +78,62 @@ import Testing
         expectSynthError(mentioning: notPNG.file("a/nested"), "unexpected folder") { _ = try Dataset.load(spec: "folder:\(notPNG.path)") }
     }
 }
+
+/// `folder:` numbers classes by sorted folder name; combined with another dataset (a test set, a
+/// model) its classes are matched by name, never by that number.
+@Suite struct FolderLabelSpaceTests {
+    static let fashion = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    func folder(_ classes: [String]) throws -> (TemporaryDirectory, Dataset) {
+        let dir = try TemporaryDirectory()
+        for (i, name) in classes.enumerated() {
+            try dir.write("\(name)/a.png", PNG.encode(pixels: [UInt8](repeating: UInt8(i), count: 4), width: 2, height: 2, channels: 1))
+        }
+        return (dir, try Dataset.load(spec: "folder:\(dir.path)"))
+    }
+
+    @Test func garmentFoldersMapByName() throws {
+        let (dir, data) = try folder(["T-shirt_top", "Trouser", "ankle boot", "Sneaker", "dress"])
+        _ = dir
+        #expect(data.classNames == ["Sneaker", "T-shirt_top", "Trouser", "ankle boot", "dress"] && data.labels == [0, 1, 2, 3, 4])
+        let mapped = try data.inLabelSpace(of: Self.fashion, named: "fashion-mnist:test")
+        #expect(mapped.classNames == Self.fashion)
+        #expect(mapped.labels == [7, 0, 1, 9, 3])
+        // Each image keeps its own label: image bytes were written as the folder's position above.
+        #expect(mapped.image(0).first == 3 && mapped.image(3).first == 2)
+        // A '/' cannot be in a folder name: either part of "T-shirt/top" names it.
+        #expect(try folder(["t-shirt", "Bag"]).1.inLabelSpace(of: Self.fashion, named: "f").labels == [8, 0])
+    }
+
+    @Test func indexFoldersMapByIndex() throws {
+        let (_, named) = try folder(["0_T-shirt", "03-Dress", "9_ankle_boot", "7"])
+        #expect(named.classNames == ["03-Dress", "0_T-shirt", "7", "9_ankle_boot"])
+        #expect(try named.inLabelSpace(of: Self.fashion, named: "f").labels == [3, 0, 7, 9])
+    }
+
+    @Test func unmatchedFoldersAreRefusedNamingBothDatasets() throws {
+        let (_, cats) = try folder(["Trouser", "cat"])
+        expectSynthError(mentioning: "folder:", "'cat' is not a class of fashion-mnist:test") {
+            _ = try cats.inLabelSpace(of: Self.fashion, named: "fashion-mnist:test")
+        }
+        let (_, twice) = try folder(["T-shirt", "top"])
+        expectSynthError(mentioning: "'T-shirt' and 'top' both match 'T-shirt/top' of f") {
+            _ = try twice.inLabelSpace(of: Self.fashion, named: "f")
+        }
+        let (_, wrongIndex) = try folder(["1_Coat"])
+        expectSynthError(mentioning: "'1_Coat' is index 1, 'Trouser' in f, but names 'Coat'") {
+            _ = try wrongIndex.inLabelSpace(of: Self.fashion, named: "f")
+        }
+        let (_, outside) = try folder(["12"])
+        expectSynthError(mentioning: "'12' is index 12, f has 10 classes") { _ = try outside.inLabelSpace(of: Self.fashion, named: "f") }
+    }
+
+    @Test func softLabelsMoveWithTheirClasses() throws {
+        var data = Dataset(name: "d", pixels: [1, 2], count: 2, channels: 1, height: 1, width: 1, labels: [0, 1], classNames: ["Bag", "Trouser"])
+        data.softLabels = [0.9, 0.1, 0.2, 0.8]
+        let mapped = try data.inLabelSpace(of: Self.fashion, named: "f")
+        #expect(mapped.labels == [8, 1])
+        #expect(mapped.softLabels?[8] == 0.9 && mapped.softLabels?[1] == 0.1 && mapped.softLabels?[10 + 1] == 0.8 && mapped.softLabels?[10 + 8] == 0.2)
+        #expect(mapped.softLabels?.count == 20)
+    }
+}

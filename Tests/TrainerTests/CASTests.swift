@@ -56,13 +56,16 @@ import Trainer
         // Numbered class names (a foreign WebDataset) are taken as the test set's classes.
         let numbered = Dataset(name: "foreign", pixels: [UInt8](repeating: 0, count: 3 * 784), count: 3, channels: 1, height: 28,
                                width: 28, labels: [0, 1, 2], classNames: ["0", "1", "2"])
-        #expect(try CAS.classNames(train: numbered, test: test) == test.classNames)
+        let aligned = try CAS.aligned(train: numbered, test: test)
+        #expect(aligned.classNames == test.classNames && aligned.labels == [0, 1, 2])
         let renamed = Dataset(name: "other", pixels: [UInt8](repeating: 0, count: 2 * 784), count: 2, channels: 1, height: 28,
                               width: 28, labels: [0, 1], classNames: ["c0", "dog"])
-        #expect(throws: SynthError.self) { try CAS.classNames(train: renamed, test: test) }
+        #expect(throws: SynthError.self) { try CAS.aligned(train: renamed, test: test) }
         let small = Dataset(name: "small", pixels: [UInt8](repeating: 0, count: 2 * 64), count: 2, channels: 1, height: 8,
                             width: 8, labels: [0, 1], classNames: ["c0", "c1"])
-        #expect(throws: SynthError.self) { try CAS.classNames(train: small, test: test) }
+        #expect(throws: SynthError.self) { try CAS.aligned(train: small, test: test) }
+        let empty = Dataset(name: "empty", pixels: [], count: 0, channels: 1, height: 28, width: 28, labels: [], classNames: ["c0"])
+        #expect(throws: SynthError.self) { try CAS.aligned(train: empty, test: test) }
     }
 
     @Test func replayRunsEndToEnd() throws {

@@ -3,35 +3,33 @@ import Engine
 import Filter
 import Foundation
 import Pipeline
+import Synth
 
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build a dataset: source -> filter -> WebDataset shards + manifest.json.",
         discussion: """
-        Sample i of the planned classes * per-class is of class classes[i mod C]; shard s holds
-        samples s*shard-size ..< (s+1)*shard-size. A class that runs out of --max-attempts leaves
-        gaps (fewer samples, keys keep their planned index); such a short build writes its
-        manifest, names the classes that fell short and exits 1 unless --allow-short (a worker's
-        part and synth merge alike). Ctrl-C (exit 130) prints the command that resumes. The same
-        flags and seed give byte-identical shards however the work is split or resumed.
+        Sample i of the planned classes x per-class is of class classes[i mod C]; shard s holds samples s x shard-size up to (s+1) x shard-size. A class that runs out of --max-attempts leaves gaps (fewer samples; keys keep their planned index); such a short build writes its manifest, names the classes that fell short and exits 1 unless --allow-short (a worker's part and synth merge alike). Ctrl-C (exit 130) prints the command that resumes. The same flags and seed give byte-identical shards however the work is split or resumed.
 
         Examples:
           synth build --source cag --classes 10 --per-class 1000 --out data/cag
-          synth build --source cag --classes Dress,Coat --per-class 500 --source-option lambda-dist=1 --out data/cag2
-          synth build --source gan --generator g1.safetensors g2.safetensors --classes 10 --per-class 1000 --out data/gan
-          synth build --source gan-latent --generator u.safetensors --input-generator i.safetensors --per-class 1000 --out data/gl
-          synth build --source cag --per-class 1000 --out data/cag --resume      (after an interruption)
-          synth build ... --workers 3 --worker 0     (then 1 and 2, anywhere; then: synth merge DIR)
+          synth build --source cag --classes Dress,Coat --per-class 500 \\
+              --source-option noise=0.3 --source-option steps=100 --out data/cag2
+          synth build --source gan --generator models/gan-concat-s1.safetensors \\
+              models/gan-concat-s2.safetensors --per-class 1000 --out data/gan
+          synth build --source gan-latent --per-class 1000 --out data/latent \\
+              --generator models/gan-uncond-s1.safetensors \\
+              --input-generator models/gan-uncond-s1-input.safetensors
+          synth build --source cag --per-class 1000 --out data/cag --resume
+          synth build --source cag --per-class 1000 --out data/cag \\
+              --workers 3 --worker 0
+        The fifth continues an interrupted build; the last is one of three workers (run --worker 1 and 2 anywhere with the same flags, then synth merge data/cag; see deploy/ for Kubernetes and Slurm).
 
-        --source replay:SPEC draws real images of each class from a data spec by seed (test-only
-        source and real-data baseline through the same filter). Default models (the CaG classifier,
-        reconstructor and statistics, the GANs, the filters filter-ref-cnn.safetensors for cag and
-        filter-resnet-s.safetensors for the GANs) come from
-        SYNTH_MODELS_DIR, else ./models, else the models/ of the checkout synth was built in.
-        CaG settings (--source-option KEY=VALUE): steps, lr, view, lambda-div, lambda-dist,
-        lambda-rec, bn-loss, blur, progressive, resolutions, reconstructor, ensemble, ... (see
-        BENCHMARKS.md, "CaG", for what each buys).
+        Sources: cag inverts a classifier (by default the shipped teacher-ref-cnn, through the reconstruction module cag-ref-recon); gan draws from class-conditional GANs (by default the four shipped gan-concat-s1..4); gan-latent steers an unconditional GAN with an input generator (gan-uncond-s1 and gan-uncond-s1-input); replay:SPEC draws real images of each class from a data spec by seed (a real-data baseline through the same filter). The default filter is filter-ref-cnn for cag (a second ref-cnn: the inverted classifier cannot judge its own images) and filter-resnet-s for the others. Default models come from SYNTH_MODELS_DIR, else ./models, else the models/ of the checkout synth was built in.
+
+        CaG settings, --source-option KEY=VALUE (repeatable; BENCHMARKS.md, "CaG", measures what each buys):
+        \(CaGConfig.settingsHelp())
         """
     )
 

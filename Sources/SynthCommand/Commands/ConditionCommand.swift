@@ -8,15 +8,14 @@ import Synth
 struct ConditionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "condition",
-        abstract: "Train an input generator that conditions a frozen unconditional GAN through a classifier (seed 002).",
+        abstract: "Train the input generator that steers a frozen unconditional GAN to a class through a classifier (for --source gan-latent).",
         discussion: """
-        A small network maps a one-hot class to (mu, sigma) of the generator's latent; it is trained
-        by the cross-entropy of the frozen classifier on G(mu + sigma * eps), with a KL term towards
-        N(0, I) against the variance collapse seed 002 reports. Each epoch reports the conditioning
-        accuracy as judged by C and by an independent --judge classifier.
+        A small network maps a one-hot class to the mean and spread of the generator's latent; it is trained by the cross-entropy of the frozen classifier C on the generator's images, with a KL term towards N(0, I) so that the spread does not collapse to a single image per class. Each epoch reports the conditioning accuracy as judged by C and by an independent --judge classifier. The result is the --input-generator of synth build --source gan-latent.
+
         Example:
-          synth condition --generator models/gan-uncond.safetensors --classifier models/ref-cnn.safetensors \\
-                          --judge models/resnet-s.safetensors --out models/gan-uncond-input.safetensors
+          synth condition --generator models/gan-uncond-s1.safetensors \\
+              --classifier models/teacher-ref-cnn.safetensors \\
+              --judge models/filter-resnet-s.safetensors --out input.safetensors
         """
     )
 

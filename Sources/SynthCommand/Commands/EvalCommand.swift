@@ -11,14 +11,13 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a classifier checkpoint on a dataset: accuracy overall and per class.",
         discussion: """
-        Examples:
-          synth eval --model models/teacher-ref-cnn.safetensors --data fashion-mnist:test
-          synth eval --model m.safetensors --data shards:out/ --json
-          synth eval --model models/filter-resnet-s.safetensors --data folder:cands/ --threshold 0.9
+        The data's classes are matched to the model's by name (see synth help, folder:DIR). --threshold T also reports, per class, the share of samples a build's filter with this model and threshold would keep (its top class is the label and p > T): what a filter would make of a candidate set, before spending a build on it.
 
-        --threshold T also reports, per class, the share of samples a build's filter with this
-        model and threshold would keep (its top class is the label and p > T): what a filter
-        would make of a candidate set, before spending a build on it.
+        Examples:
+          synth eval --model models/teacher-ref-cnn.safetensors \\
+              --data fashion-mnist:test
+          synth eval --model models/filter-ref-cnn.safetensors --data shards:data/cag \\
+              --threshold 0.9 --json
         """
     )
 
@@ -30,10 +29,12 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let classifier = try ModelFile.loadClassifier(model)
-        let dataset = try Dataset.load(spec: data)
-        guard dataset.classNames.count <= classifier.card.classes else {
-            throw SynthError("\(data): has \(dataset.classNames.count) classes, the model \(model) only \(classifier.card.classes)")
+        let loaded = try Dataset.load(spec: data)
+        guard loaded.classNames.count <= classifier.card.classes else {
+            throw SynthError("\(data): has \(loaded.classNames.count) classes, the model \(model) only \(classifier.card.classes)")
         }
+        // The data's classes matched to the model's by name (a folder dataset numbers its own).
+        let dataset = try loaded.inLabelSpace(of: classifier.card.classNames, named: model)
         let filter = try threshold.map { try ConfidenceFilter(classifiers: [classifier], names: [model], threshold: Float($0)) }
         let ev = try Evaluation.run(classifier, on: dataset)
         let kept = try filter.map { try FilterVerdicts($0, on: dataset) }

@@ -10,11 +10,11 @@ struct FrechetCommand: ParsableCommand {
         commandName: "frechet",
         abstract: "Fréchet distance between two image sets in a classifier's penultimate features.",
         discussion: """
-        FID's formula, but in the features of a classifier trained on the real data (e.g. ref-cnn):
-        no Inception network is available here, so values are named after the feature model and
-        only comparable under the same one.
+        FID's formula, but in the features of a classifier trained on the real data (e.g. ref-cnn): no Inception network is available here, so values are named after the feature model and only comparable under the same one.
+
         Example:
-          synth frechet --model models/ref-cnn.safetensors --real fashion-mnist:test --fake folder:samples/
+          synth frechet --model models/teacher-ref-cnn.safetensors \\
+              --real fashion-mnist:test --fake shards:data/gan
         """
     )
 

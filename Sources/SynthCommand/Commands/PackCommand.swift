@@ -11,7 +11,8 @@ struct PackCommand: ParsableCommand {
         discussion: """
         Examples:
           synth pack --data fashion-mnist:train --out data/fmnist-train
-          synth pack --data cifar10:/data/cifar-10-batches-bin:test --out data/c10-test --shard-size 5000
+          synth pack --data cifar10:/data/cifar-10-batches-bin:test \\
+              --out data/c10-test --shard-size 5000
         """
     )
 

@@ -7,7 +7,11 @@ import Shards
 struct PreviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preview",
-        abstract: "A PNG grid of a dataset: one row per class, its first samples left to right."
+        abstract: "A PNG grid of a dataset: one row per class, its first samples left to right.",
+        discussion: """
+        Example:
+          synth preview data/cag --out cag-preview.png --per-row 16
+        """
     )
 
     @Argument(help: "The dataset directory (or any data spec).") var dir: String

@@ -10,11 +10,11 @@ struct StatsCommand: ParsableCommand {
         commandName: "stats",
         abstract: "Per-class feature statistics of a classifier (CaG's distribution and batch-norm priors).",
         discussion: """
-        Writes C.stats.safetensors beside the classifier C (or --out): per-class mean and standard
-        deviation of the penultimate features (eq. 6-7) and per-class channel statistics of every
-        batch-norm layer's input. The classifier file itself is not changed.
+        Writes C.stats.safetensors beside the classifier C (or --out): per-class mean and standard deviation of the penultimate features (what the distribution and feature-target losses aim at) and per-class channel statistics of every batch-norm layer's input (the batch-norm prior's targets). The classifier file itself is not changed.
+
         Example:
-          synth stats --model models/teacher-ref-cnn.safetensors --data fashion-mnist:train
+          synth stats --model models/teacher-ref-cnn.safetensors \\
+              --data fashion-mnist:train --out teacher.stats.safetensors
         """
     )
 

@@ -10,9 +10,13 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a classifier and save it as a safetensors checkpoint.",
         discussion: """
+        With --test, the training set's classes are matched to the test set's by name (see synth help, folder:DIR) and the model is saved with the test set's classes.
+
         Examples:
-          synth train --data fashion-mnist:train --arch ref-cnn --epochs 2 --out teacher.safetensors
-          synth train --data fashion-mnist:train@10000 --arch resnet-s --steps 4690 --out m.safetensors
+          synth train --data fashion-mnist:train --epochs 2 --out teacher.safetensors
+          synth train --data fashion-mnist:train@10000 --arch resnet-s --steps 4690 \\
+              --test fashion-mnist:test --out m.safetensors
+          synth train --data folder:pics/ --test fashion-mnist:test --out m.safetensors
         """
     )
 
@@ -41,8 +45,11 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try OutputPath.checkWritable(out)
-        let dataset = try Dataset.load(spec: data)
         let testSet = try test.map { try Dataset.load(spec: $0) }
+        // With a test set the model learns its label space (classes matched by name), so that
+        // the score, and the saved model, mean the test set's classes.
+        let loaded = try Dataset.load(spec: data)
+        let dataset = try testSet.map { try CAS.aligned(train: loaded, test: $0) } ?? loaded
         let stats = dataset.channelStatistics()
         let card = ModelCard(kind: "classifier", arch: arch, classNames: dataset.classNames,
                              channels: dataset.channels, height: dataset.height, width: dataset.width,

@@ -9,9 +9,12 @@ struct TrainMAECommand: ParsableCommand {
         commandName: "train-mae",
         abstract: "Train CaG's reconstruction module: a masked autoencoder (ref-recon), loss on the hidden patches only.",
         discussion: """
+        The module hides --mask-ratio of the image's --patch-pixel patches and learns to redraw them; CaG optimises its images through it.
+
         Examples:
-          synth train-mae --data fashion-mnist:train --out models/fmnist-ref-recon.safetensors
-          synth train-mae --data fashion-mnist:train --epochs 10 --width 64 --out r.safetensors
+          synth train-mae --data fashion-mnist:train --out recon.safetensors
+          synth train-mae --data fashion-mnist:train --epochs 10 --width 64 \\
+                      --out r.safetensors
         """
     )
 

@@ -9,38 +9,39 @@ import Synth
 struct CaGOptions: ParsableArguments {
     static let defaults = CaGConfig()
 
-    @Flag(help: "Optimise x through the classifier alone, without the reconstruction module g.")
+    /// A flag's help: its setting's meaning and default, from CaG's one settings table.
+    static func help(_ key: String, valueName: String? = nil) -> ArgumentHelp {
+        let setting = CaGConfig.setting(key)
+        let text = setting.meaning + (setting.value(in: defaults).map { " Default \($0)." } ?? "")
+        return ArgumentHelp(text, valueName: valueName)
+    }
+
+    @Flag(help: "Optimise x through the classifier alone, without the reconstruction module (reconstructor=false).")
     var noReconstructor = false
-    @Flag(inversion: .prefixedNo, help: "Progressive resolution, side/4 -> side/2 -> side (default on).")
-    var progressive: Bool?
-    @Option(help: ArgumentHelp("Explicit stage sides, coarse to fine (overrides --progressive).", valueName: "7,14,28"))
-    var resolutions: String?
-    @Option(help: ArgumentHelp("Adam steps per stage: one count, or one per stage. Default \(defaults.stepsPerStage.map(String.init).joined(separator: ",")).", valueName: "N[,N...]"))
-    var steps: String?
-    @Option(help: "Adam learning rate on x. Default \(defaults.learningRate).") var lr: Float?
-    @Option(help: "Adam beta1 on x. Default \(defaults.beta1).") var beta1: Float?
-    @Option(help: ArgumentHelp("Gaussian blur of x's gradient, sigma in pixels; 0 = off. Default \(defaults.blurSigma).", valueName: "SIGMA"))
-    var blur: Float?
-    @Option(help: "Weight of the diversity (distance-metric) loss, eq. 4. Default \(defaults.lambdaDiv).") var lambdaDiv: Float?
-    @Option(help: "Weight of the distribution loss, eq. 6 (needs synth stats). Default \(defaults.lambdaDist).") var lambdaDist: Float?
-    @Option(help: "Weight of the feature-target loss (each sample aims at its own draw from N(mu_c, sigma_c); needs synth stats). Default \(defaults.lambdaTarget).") var lambdaTarget: Float?
-    @Option(help: "Weight of the reconstruction-consistency prior (g's error on x's hidden patches). Default \(defaults.lambdaRec).") var lambdaRec: Float?
-    @Option(help: "Weight of the total-variation (smoothness) prior on the image. Default \(defaults.lambdaTV).") var lambdaTv: Float?
-    @Option(help: ArgumentHelp("Weight of DeepInversion's batch-norm statistics prior; 0 = off. Default \(defaults.lambdaBN).", valueName: "WEIGHT"))
-    var bnLoss: Float?
-    @Option(help: "Batch-norm targets: class (per-class, from synth stats) or running. Default \(defaults.bnStatistics.rawValue).") var bnStats: String?
-    @Option(help: "Pixel parameterisation: sigmoid or clamp. Default \(defaults.parameterization.rawValue).") var param: String?
-    @Option(help: "A sample is x (the optimised image) or reconstruction (g(x) averaged over masks). Default \(defaults.output.rawValue).")
-    var emit: String?
-    @Option(help: "What the classifiers judge: reconstruction (f(g(x)), eq. 3), image (f(x)) or both. Default \(defaults.view.rawValue).") var view: String?
-    @Option(help: "Masks the emitted reconstruction is averaged over. Default \(defaults.outputMasks).") var outputMasks: Int?
-    @Option(help: "Random shift of the batch by up to this many pixels each step. Default \(defaults.jitter).") var jitter: Int?
-    @Option(help: "Gaussian noise added to x after each step, annealed to 0 (logits with the sigmoid). Default \(defaults.noise).") var noise: Float?
-    @Option(help: "Share of the run over which the noise anneals to 0 (noise-free steps after it). Default \(defaults.noiseUntil).") var noiseUntil: Float?
-    @Option(help: "Initial pixel value. Default \(defaults.initPixel).") var initPixel: Float?
-    @Option(help: "Initial spread (logits with the sigmoid). Default \(defaults.initSpread).") var initSpread: Float?
-    @Option(help: "Candidates optimised jointly. Default \(defaults.batchSize).") var cagBatch: Int?
-    @Option(parsing: .singleValue, help: "More classifiers to invert with the first (an ensemble sums their losses).") var ensemble: [String] = []
+    @Flag(inversion: .prefixedNo, help: CaGOptions.help("progressive")) var progressive: Bool?
+    @Option(help: CaGOptions.help("resolutions", valueName: "7,14,28")) var resolutions: String?
+    @Option(help: CaGOptions.help("steps", valueName: "N[,N...]")) var steps: String?
+    @Option(help: CaGOptions.help("lr")) var lr: Float?
+    @Option(help: CaGOptions.help("beta1")) var beta1: Float?
+    @Option(help: CaGOptions.help("blur", valueName: "SIGMA")) var blur: Float?
+    @Option(help: CaGOptions.help("lambda-div")) var lambdaDiv: Float?
+    @Option(help: CaGOptions.help("lambda-dist")) var lambdaDist: Float?
+    @Option(help: CaGOptions.help("lambda-target")) var lambdaTarget: Float?
+    @Option(help: CaGOptions.help("lambda-rec")) var lambdaRec: Float?
+    @Option(help: CaGOptions.help("lambda-tv")) var lambdaTv: Float?
+    @Option(help: CaGOptions.help("bn-loss", valueName: "WEIGHT")) var bnLoss: Float?
+    @Option(help: CaGOptions.help("bn-stats")) var bnStats: String?
+    @Option(help: CaGOptions.help("param")) var param: String?
+    @Option(help: CaGOptions.help("emit")) var emit: String?
+    @Option(help: CaGOptions.help("view")) var view: String?
+    @Option(help: CaGOptions.help("output-masks")) var outputMasks: Int?
+    @Option(help: CaGOptions.help("jitter")) var jitter: Int?
+    @Option(help: CaGOptions.help("noise")) var noise: Float?
+    @Option(help: CaGOptions.help("noise-until")) var noiseUntil: Float?
+    @Option(help: CaGOptions.help("init-pixel")) var initPixel: Float?
+    @Option(help: CaGOptions.help("init-spread")) var initSpread: Float?
+    @Option(help: CaGOptions.help("batch")) var cagBatch: Int?
+    @Option(parsing: .singleValue, help: CaGOptions.help("ensemble")) var ensemble: [String] = []
 
     /// The flags given, as CaG source options.
     var sourceOptions: [String: String] {

@@ -9,10 +9,10 @@ struct BenchCaGCommand: ParsableCommand {
         commandName: "cag",
         abstract: "The CaG inversion loop of torch_cag_loop.py: ref-recon in front of ref-cnn, random weights.",
         discussion: """
-        Same work as /usr/bin/python3 ../shared/reference/torch_cag_loop.py [batch] [steps] [side]:
-        a fresh random patch mask each step, x -> g(x * m, m) -> ref-cnn features and logits,
-        cross-entropy plus 0.1 x the cosine diversity loss, Adam (lr 0.05) on x only.
-        Prints image-steps per second.
+        Same work as python3 ../shared/reference/torch_cag_loop.py [batch] [steps] [side]: a fresh random patch mask each step, x -> g(x * m, m) -> ref-cnn features and logits, cross-entropy plus 0.1 x the cosine diversity loss, Adam (lr 0.05) on x only. Prints image-steps per second.
+
+        Example:
+          synth bench cag
         """
     )
 

@@ -11,7 +11,12 @@ struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Time training epochs of ref-cnn on Fashion-MNIST (compare with torch_train_epoch.py).",
-        discussion: "Example: synth bench train --epochs 1   (prints seconds, test accuracy, samples/s, peak memory)"
+        discussion: """
+        Prints seconds, test accuracy, samples/s and peak memory.
+
+        Example:
+          synth bench train --epochs 1
+        """
     )
 
     @Option(help: "Epochs to time.") var epochs = 1

@@ -12,16 +12,13 @@ struct CasCommand: ParsableCommand {
         commandName: "cas",
         abstract: "Classification Accuracy Score: train a fresh classifier only on --train, report its accuracy on --test.",
         discussion: """
-        The default is the design's yardstick: ref-cnn, 4,690 steps of batch 128, Adam 1e-3, cosine
-        schedule, seed 0 — the settings synth compress trains real subsets with. A shards directory
-        is checked against its manifest (sizes and SHA-256 of every shard) before training; one
-        that does not match is refused. When --train is a dataset synth wrote, the result is stored
-        in its manifest ("evaluations") and report.md/report.html are rewritten beside it.
+        The default is the design's yardstick: ref-cnn, 4,690 steps of batch 128, Adam 1e-3, cosine schedule, seed 0, the settings synth compress trains real subsets with. A shards directory is checked against its manifest (sizes and SHA-256 of every shard) before training; one that does not match is refused. A training set's classes are matched to the test set's by name (see synth help, folder:DIR). When --train is a dataset synth wrote, the result is stored in its manifest ("evaluations") and report.md/report.html are rewritten beside it.
 
         Examples:
           synth cas --train shards:data/gan --test fashion-mnist:test
           synth cas --train shards:data/gan --test fashion-mnist:test --soft --json
-          synth cas --train fashion-mnist:train@1000 --test fashion-mnist:test --epochs 10
+          synth cas --train fashion-mnist:train@1000 --test fashion-mnist:test \\
+                      --epochs 10
         """
     )
 

@@ -11,24 +11,15 @@ struct CompressCommand: ParsableCommand {
         commandName: "compress",
         abstract: "Place synthetic datasets on the real error-versus-size curve and weigh their models against that much real data.",
         discussion: """
-        Seed 003 §IV-B: ref-cnn is trained on class-balanced real subsets of each --sizes, once for
-        the same number of steps a synthetic set gets (--steps, default 4690) and once for the same
-        number of epochs (the count that gives the largest subset those steps: 10 for 60,000 at
-        batch 128), and scored on --test. Each --synthetic dataset is trained the same way (its CAS)
-        and placed on the same-steps curve: the real size with the same error, by piecewise-linear
-        interpolation in log(size) on the isotonic (non-increasing) fit, or "below/above" the
-        measured range. Compression = that much real data (raw 8-bit pixels; PNG as shards store
-        them) / the bytes of every model file in the dataset's build record.
+        How much real data a synthetic dataset stands in for, against the bytes of the models that made it. ref-cnn is trained on class-balanced real subsets of each of --sizes, once for the same number of steps a synthetic set gets (--steps, default 4690) and once for the same number of epochs (the count that gives the largest subset those steps: 10 for 60,000 at batch 128), and scored on --test. Each --synthetic dataset is trained the same way (its CAS) and placed on the same-steps curve: the real size with the same error, by piecewise-linear interpolation in log(size) on the non-increasing fit, or "below/above" the measured range. Compression = that much real data (raw 8-bit pixels; PNG as shards store them) / the bytes of every model file in the dataset's build record.
 
-        The real curve takes 2 x sizes trainings: --curve FILE keeps it (written after every
-        point; reused when real, test and settings match), so new datasets cost one CAS each.
-        A dataset's CAS is stored in its manifest ("evaluations") and reused unless --retrain;
-        its placement is stored there too, and report.md/report.html are rewritten beside it.
+        The real curve takes 2 x sizes trainings: --curve FILE keeps it (written after every point; reused when real, test and settings match), so new datasets cost one CAS each. A dataset's CAS is stored in its manifest ("evaluations") and reused unless --retrain; its placement is stored there too, and report.md/report.html are rewritten beside it.
 
         Examples:
-          synth compress --real fashion-mnist:train --test fashion-mnist:test --curve runs/real-curve.json
-          synth compress --synthetic data/gan --synthetic data/cag --real fashion-mnist:train \\
-                         --test fashion-mnist:test --curve runs/real-curve.json --out runs/compression.json
+          synth compress --real fashion-mnist:train --test fashion-mnist:test \\
+              --curve runs/real-curve.json
+          synth compress --synthetic data/gan --synthetic data/cag \\
+              --curve runs/real-curve.json --out runs/compression.json
         """
     )
 
@@ -57,7 +48,7 @@ struct CompressCommand: ParsableCommand {
             sets.append((dir, try Dataset.load(.shards(dir: dir))))
         }
         let realData = try Dataset.load(spec: real), testData = try Dataset.load(spec: test)
-        for s in sets { _ = try CAS.classNames(train: s.data, test: testData) }
+        for s in sets { _ = try CAS.aligned(train: s.data, test: testData) }
         let settings = training.settings()
         let line = ProgressLine(verbose: verbose)
 

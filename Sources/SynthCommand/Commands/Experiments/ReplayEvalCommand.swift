@@ -12,20 +12,14 @@ struct ReplayEvalCommand: ParsableCommand {
         commandName: "replay-eval",
         abstract: "Class-incremental learning: how much old-class accuracy replay from a synthetic dataset keeps.",
         discussion: """
-        ref-cnn (a head over all classes) learns task A (--old classes of --data) for --steps-a,
-        then task B (--new classes) for --steps-b with a fresh Adam, three ways: with no replay,
-        with a synthetic dataset of the old classes mixed into B (--synthetic DIR, e.g. a build
-        with --classes 0,1,2,3,4), and with a real buffer of the same size drawn from task A.
-        Reported: accuracy on the old classes' test images after B, and the recovered fraction
-        (synthetic - none) / (real - none). --synthetic-labels solver trains on the task-A model's
-        probabilities for each replayed synthetic sample instead of its stored class (deep
-        generative replay's solver labels); the real buffer always keeps its true labels.
+        ref-cnn (one head over all classes) learns task A (the --old classes of --data) for --steps-a, then task B (the --new classes) for --steps-b with a fresh Adam, three ways: with no replay, with a synthetic dataset of the old classes mixed into B (--synthetic DIR, e.g. a build with --classes 0,1,2,3,4), and with a real buffer of the same size drawn from task A. Reported: accuracy on the old classes' test images after B, and the recovered fraction (synthetic - none) / (real - none). --synthetic-labels solver trains on the task-A model's probabilities for each replayed synthetic sample instead of its stored class (as deep generative replay labels its replay); the real buffer always keeps its true labels.
 
         Examples:
           synth replay-eval --synthetic data/gan-old
-          synth replay-eval --synthetic data/gan-old --synthetic data/cag-old --json --out runs/replay.json
           synth replay-eval --synthetic data/gan-old --synthetic-labels solver
-          synth replay-eval --buffer 5000              (no synthetic: no replay vs a real buffer)
+          synth replay-eval --synthetic data/gan-old --synthetic data/cag-old \\
+              --json --out runs/replay.json
+          synth replay-eval --buffer 5000    (no synthetic set: none vs a real buffer)
         """
     )
 

@@ -10,13 +10,10 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write report.md and a self-contained report.html beside a dataset.",
         discussion: """
-        The report shows what the manifest and the shards hold: a sample grid per class, the
-        filter's acceptance per class, every CAS measured (synth cas), the error-versus-size curve
-        and compression (synth compress) and the near-copy audit (synth audit). Those commands
-        rewrite it themselves; this one renders it on demand. report.html has no external
-        reference (inline CSS, images as data: URIs, the chart as inline SVG).
+        The report shows what the manifest and the shards hold: a sample grid per class, the filter's acceptance per class, every CAS measured (synth cas), the error-versus-size curve and compression (synth compress) and the near-copy audit (synth audit). Those commands rewrite it themselves; this one renders it on demand. report.html has no external reference (inline CSS, images as data: URIs, the chart as inline SVG).
 
-        Example: synth report data/gan && xdg-open data/gan/report.html
+        Example:
+          synth report data/gan && xdg-open data/gan/report.html
         """
     )
 
