@@ -3,3 +3,5 @@
 // Thread control lives in OpenBLAS's own header; declared here so Swift can set it.
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+// The kernel family OpenBLAS picked for this CPU at load time (e.g. "Haswell", "Prescott").
+char* openblas_get_corename(void);

@@ -27,6 +27,8 @@ struct Synth: ParsableCommand {
     /// Runs the command line with synth's exit-code contract: every failure is one line on stderr;
     /// 2 for bad usage or input, 1 for a failed check, never a stack trace.
     static func main() {
+        // Before any work: AVX2 kernels where OpenBLAS fell back to older ones (see BLASKernels).
+        BLASKernels.upgradeProcessIfNeeded()
         ShardsDataset.register()
         // A full disk must surface as a write error (EFBIG/ENOSPC) naming the file, not kill us.
         signal(SIGXFSZ, SIG_IGN)

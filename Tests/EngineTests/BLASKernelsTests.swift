@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// synth runs AVX2 kernels on an AVX2 CPU that OpenBLAS did not recognise, and never overrides a
+/// core someone chose.
+@Suite struct BLASKernelsTests {
+    static let avx2: Set<String> = ["sse3", "avx", "avx2", "fma", "avx512f"]
+
+    @Test func aFallbackOnAnAVX2CPUBecomesHaswell() {
+        #expect(BLASKernels.replacement(current: "Prescott", cpuFlags: Self.avx2, environment: [:]) == "Haswell")
+        #expect(BLASKernels.replacement(current: "Sandybridge", cpuFlags: Self.avx2, environment: [:]) == "Haswell")
+    }
+
+    @Test func vectorKernelsAChosenCoreOrAnOlderCPUAreKept() {
+        for core in ["Haswell", "SkylakeX", "Cooperlake", "Zen", "SapphireRapids"] {
+            #expect(BLASKernels.replacement(current: core, cpuFlags: Self.avx2, environment: [:]) == nil, "\(core)")
+        }
+        #expect(BLASKernels.replacement(current: "Prescott", cpuFlags: Self.avx2, environment: ["OPENBLAS_CORETYPE": "Prescott"]) == nil)
+        #expect(BLASKernels.replacement(current: "Prescott", cpuFlags: ["sse3", "avx"], environment: [:]) == nil)
+        #expect(BLASKernels.replacement(current: "Prescott", cpuFlags: ["avx2"], environment: [:]) == nil, "no FMA")
+    }
+
+    @Test func flagsAreReadFromCpuinfo() throws {
+        let path = NSTemporaryDirectory() + "cpuinfo-\(UInt64.random(in: 0 ... .max))"
+        try "processor\t: 0\nflags\t\t: fpu sse3 avx2 fma\nbugs\t\t: spectre\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(BLASKernels.cpuFlags(cpuinfo: path) == ["fpu", "sse3", "avx2", "fma"])
+        #expect(BLASKernels.cpuFlags(cpuinfo: path + "-missing").isEmpty)
+    }
+}
