@@ -81,8 +81,10 @@ struct BuildCommand: ParsableCommand {
         let summary = try runner.run { p in
             let eta = p.fraction > 0 ? p.elapsed * (1 - p.fraction) / p.fraction : .nan
             let pass = p.candidates > 0 ? 100 * Double(p.passed) / Double(p.candidates) : 0
-            line.emit(String(format: "shard %d/%d  %d samples  %@  pass %.1f%%  ETA %@", p.shardsDone, p.shardsTotal,
-                             p.samplesWritten, ProgressLine.rate(p.kept, "sample", in: p.elapsed), pass, ProgressLine.duration(eta)))
+            // Samples kept this run (the rate's count), not only those of finished shards: a
+            // one-shard build showed "0 samples" until its end.
+            line.emit(String(format: "shard %d/%d  %d samples kept  %@  pass %.1f%%  ETA %@", p.shardsDone, p.shardsTotal,
+                             p.kept, ProgressLine.rate(p.kept, "sample", in: p.elapsed), pass, ProgressLine.duration(eta)))
         }
         line.emit("", final: true)
         let m = summary.manifest
