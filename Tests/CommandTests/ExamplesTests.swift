@@ -155,15 +155,6 @@ struct ExamplesTests {
         env["PATH"] = (binary as NSString).deletingLastPathComponent + ":" + (env["PATH"] ?? "/usr/bin:/bin")
         env.merge(extra) { _, new in new }
         process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = drain(err)
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        errData.wait()
-        process.waitUntilExit()
-        return SynthProcess.Result(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-                                   stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self))
+        return try SynthProcess.collect(process)
     }
 }

@@ -46,6 +46,11 @@ enum SynthProcess {
         env.removeValue(forKey: "SLURM_ARRAY_TASK_ID")
         env.merge(extra) { _, new in new }
         process.environment = env
+        return try collect(process)
+    }
+
+    /// Runs a configured process to its end and returns its status and both outputs.
+    static func collect(_ process: Process) throws -> Result {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
