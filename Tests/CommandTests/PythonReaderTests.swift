@@ -216,9 +216,14 @@ struct PythonReaderTests {
         # The seed is a string: the integer form (what synth wrote before, pyarrow refuses above 2^63) is not what synth writes now.
         old = json.load(open(sys.argv[2])); old["build"]["seed"] = int(old["build"]["seed"])
         assert not v.is_valid(old)
+        # The schema can fail: a shard without its hash is refused.
+        bad = json.load(open(sys.argv[2])); del bad["shardlist"][0]["sha256"]
+        assert not v.is_valid(bad)
         print(len(sys.argv) - 2)
         """
+        // Every source, a merged --workers build and its parts, and the filtered replay build of BuildCommandTests.
         let manifests = ["cag", "gan", "gan-latent", "pack", "workers"].map { b.dirs[$0]! + "/manifest.json" } + b.parts
+            + [try BuildCommandTests.baseline.get().dir + "/manifest.json"]
         let out = try ReferencePython.run(script, [schema] + manifests)
         #expect(out?.trimmingCharacters(in: .whitespacesAndNewlines) == String(manifests.count))
     }
