@@ -39,7 +39,9 @@ public enum BLASKernels {
     /// done or the exec failed (then the run goes on with the kernels it has).
     public static func upgradeProcessIfNeeded() {
         let environment = ProcessInfo.processInfo.environment
-        guard let core = replacement(current: current, cpuFlags: cpuFlags(), environment: environment) else { return }
+        // A chosen core needs no look at the CPU: every run with the variable set skips the read.
+        guard environment["OPENBLAS_CORETYPE"] == nil,
+              let core = replacement(current: current, cpuFlags: cpuFlags(), environment: environment) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         unsetenv("OPENBLAS_CORETYPE")
