@@ -25,50 +25,52 @@ let package = Package(
         .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
-        // Tensors, reverse-mode autodiff, layers, optimisers, safetensors checkpoints.
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: fast),
+        // What every module stands on: SynthError, file reads and atomic writes, digests,
+        // the one level of threading (Parallel), the seeded RNG.
+        .target(name: "Support", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: fast),
+        // Tensors, reverse-mode autodiff, ops, layers, optimisers, safetensors checkpoints, on OpenBLAS.
+        .target(name: "Engine", dependencies: ["Support", "CBLAS"], swiftSettings: fast),
         // Named architectures (ref-cnn, resnet-s, ...) built from Engine layers.
-        .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
-        // Reading datasets: data specs, IDX, CIFAR, PNG folders, gzip.
-        .target(name: "Datasets", dependencies: ["Engine", "CPNG", "CZlib"], swiftSettings: fast),
-        // WebDataset tar shards and manifest.json: writing, reading, verifying, merging.
-        .target(name: "Shards", dependencies: [
-            "Datasets", "CArchive", .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: fast),
-        // Classifier training and evaluation, CAS, compression, replay, audits' training side.
-        .target(name: "Trainer", dependencies: ["Engine", "Models", "Datasets"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Support", "Engine"], swiftSettings: fast),
+        // The shard format: WebDataset tar shards, manifest.json and its schema, the build directory's
+        // file names, writing and merging shards.
+        .target(name: "Shards", dependencies: ["Support", "CArchive"], swiftSettings: fast),
+        // Reading datasets: data specs, IDX, CIFAR, PNG folders, gzip, and `shards:DIR` (verified).
+        .target(name: "Datasets", dependencies: ["Support", "Shards", "CPNG", "CZlib"], swiftSettings: fast),
         // Confidence-threshold filtering, acceptance statistics, near-copy audits.
-        .target(name: "Filter", dependencies: ["Engine", "Models", "Datasets"], swiftSettings: fast),
-        // Generation sources: CaG, conditional GAN, latent-conditioned GAN.
-        .target(name: "Synth", dependencies: [
-            "Engine", "Models", "Datasets", "Trainer", .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: fast),
-        // The build pipeline: plan, source -> filter -> shards runner, resume and workers.
-        .target(name: "Pipeline", dependencies: ["Engine", "Synth", "Filter", "Shards", "Models", "Datasets"], swiftSettings: fast),
-        // What a dataset directory tells people: report.md and a self-contained report.html
-        // (sample grids, acceptance, the error-versus-size curve, the audit), and the manifest
-        // sections behind them (evaluations, compression placement).
-        .target(name: "Report", dependencies: ["Engine", "Datasets", "Shards", "Trainer", "Filter"], swiftSettings: fast),
+        .target(name: "Filter", dependencies: ["Support", "Engine", "Models", "Datasets"], swiftSettings: fast),
+        // Generation sources (sampling only): CaG, conditional GAN, latent-conditioned GAN.
+        .target(name: "Synth", dependencies: ["Support", "Engine", "Models", "Datasets"], swiftSettings: fast),
+        // Training models: classifiers, the CaG reconstructor (MAE), GANs, the input generator,
+        // feature statistics.
+        .target(name: "Training", dependencies: ["Support", "Engine", "Models", "Datasets", "Synth"], swiftSettings: fast),
+        // Measuring datasets: CAS, compression against real subsets, replay, Frechet distance,
+        // and the manifest's evaluations section that records them.
+        .target(name: "Measure", dependencies: ["Support", "Engine", "Models", "Datasets", "Shards", "Training"], swiftSettings: fast),
+        // Making datasets: the build plan, source -> filter -> shards runner, resume and workers; pack.
+        .target(name: "Pipeline", dependencies: ["Support", "Engine", "Synth", "Filter", "Shards", "Models", "Datasets"], swiftSettings: fast),
+        // Rendering only: report.md and a self-contained report.html beside a dataset, preview grids.
+        .target(name: "Report", dependencies: ["Support", "Engine", "Datasets", "Shards", "Measure", "Filter"], swiftSettings: fast),
         // The `synth` command line.
         .executableTarget(name: "SynthCommand", dependencies: [
-            "Engine", "Models", "Datasets", "Shards", "Trainer", "Filter", "Synth", "Pipeline", "Report",
+            "Support", "Engine", "Models", "Datasets", "Shards", "Training", "Measure", "Filter", "Synth", "Pipeline", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: fast),
 
         // What several test targets share: the finite-difference gradient check, the reference Python.
-        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Support", "Engine"], path: "Tests/TestSupport"),
         // What the pipeline's and the command line's tests share: small trained filters, scratch directories.
-        .target(name: "PipelineFixtures", dependencies: ["Datasets", "Engine", "Models", "Shards", "Trainer"], path: "Tests/PipelineFixtures"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "ShardsTests", dependencies: ["Shards", "Datasets", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Trainer", "Engine", "PipelineFixtures"]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Models", "Datasets", "Engine"]),
-        .testTarget(name: "FilterTests", dependencies: ["Filter", "Models", "Datasets", "Engine"]),
+        .target(name: "PipelineFixtures", dependencies: ["Support", "Datasets", "Engine", "Models", "Shards", "Training"], path: "Tests/PipelineFixtures"),
+        .testTarget(name: "EngineTests", dependencies: ["Support", "Engine", "Models", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Support", "Datasets", "Shards"]),
+        .testTarget(name: "ShardsTests", dependencies: ["Support", "Shards", "Datasets", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Support", "Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Training", "Engine", "PipelineFixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Support", "Training", "Measure", "Synth", "Models", "Datasets", "Engine", "TestSupport"]),
+        .testTarget(name: "MeasureTests", dependencies: ["Support", "Measure", "Training", "Models", "Datasets", "Engine"]),
+        .testTarget(name: "FilterTests", dependencies: ["Support", "Filter", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
-        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Shards", "Datasets", "Models", "Trainer", "Synth", "Engine", "TestSupport", "PipelineFixtures"]),
-        .testTarget(name: "SynthTests", dependencies: ["Synth", "Engine", "Models", "Datasets", "TestSupport"]),
+        .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Support", "Shards", "Datasets", "Models", "Training", "Measure", "Synth", "Engine", "TestSupport", "PipelineFixtures"]),
+        .testTarget(name: "SynthTests", dependencies: ["Support", "Synth", "Engine", "Models", "Datasets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// The binary versions of CIFAR-10 and CIFAR-100: fixed-size records of label byte(s) followed by
 /// 32x32 planar RGB (1024 red, 1024 green, 1024 blue bytes), which is already CHW.
@@ -34,7 +34,7 @@ enum CIFAR {
         var pixels: [UInt8] = []
         var labels: [Int] = []
         for path in paths {
-            let bytes = try FileBytes.read(path)
+            let bytes = try Files.read(path)
             guard !bytes.isEmpty, bytes.count % record == 0 else {
                 throw SynthError.file(path, "size \(bytes.count) bytes is not a positive multiple of the "
                     + "\(record)-byte \(kind) record")
@@ -59,7 +59,7 @@ enum CIFAR {
     private static func classNames(in dir: String, file: String, count: Int) throws -> [String]? {
         let path = join(dir, file)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let bytes = try FileBytes.read(path)
+        let bytes = try Files.read(path)
         let names = String(decoding: bytes, as: UTF8.self)
             .split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }

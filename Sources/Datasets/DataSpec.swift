@@ -1,4 +1,4 @@
-import Engine
+import Support
 
 /// Where a dataset comes from: the one spec syntax used wherever the tool reads data.
 ///

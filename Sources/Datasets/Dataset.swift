@@ -1,4 +1,3 @@
-import Engine
 
 /// A labelled image dataset held in memory: 8-bit pixels in NCHW order, one label per image.
 public struct Dataset: Sendable {

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 extension Dataset {
     /// Reads `spec` into memory; every bad input throws a one-line `SynthError` naming the file.
@@ -17,10 +17,7 @@ extension Dataset {
         case .folder(let dir):
             return try ImageFolder.load(dir: dir, name: name)
         case .shards(let dir):
-            guard let loader = ShardsLoaderRegistry.loader else {
-                throw SynthError.file(dir, "shards datasets need the Shards module (no shards loader registered)")
-            }
-            var dataset = try loader(dir)
+            var dataset = try ShardsDataset.load(dir: dir)
             dataset.name = name
             return dataset
         case .balancedPrefix(let base, let n):
@@ -36,21 +33,5 @@ extension Dataset {
     /// Parses and loads a spec string such as "fashion-mnist:train@1000".
     public static func load(spec text: String) throws -> Dataset {
         try load(DataSpec(parsing: text))
-    }
-
-    /// Installs the reader of `shards:DIR` (the Shards module owns that format). It receives the
-    /// directory and returns the whole dataset; `load` applies any `@N` and sets the name.
-    public static func registerShardsLoader(_ loader: @escaping @Sendable (String) throws -> Dataset) {
-        ShardsLoaderRegistry.loader = loader
-    }
-}
-
-private enum ShardsLoaderRegistry {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var stored: (@Sendable (String) throws -> Dataset)?
-
-    static var loader: (@Sendable (String) throws -> Dataset)? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }

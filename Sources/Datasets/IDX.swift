@@ -1,5 +1,5 @@
 import Foundation
-import Engine
+import Support
 
 /// The IDX format of MNIST and Fashion-MNIST: big-endian header, then raw unsigned bytes.
 /// Images are `0x00000803` (count, rows, cols); labels are `0x00000801` (count).
@@ -15,7 +15,7 @@ enum IDX {
 
     /// Reads an IDX file (gzip or raw) of unsigned bytes with the given magic number.
     static func read(_ path: String, magic: UInt32, what: String) throws -> Array {
-        let bytes = try FileBytes.readMaybeGzip(path)
+        let bytes = try Gzip.read(path)
         func u32(_ at: Int) -> UInt32 {
             UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
         }

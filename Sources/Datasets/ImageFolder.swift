@@ -1,6 +1,6 @@
 import Dispatch
-import Engine
 import Foundation
+import Support
 
 /// `folder:DIR`: every non-hidden sub-folder is a class (sorted by name, byte-wise, gives the class
 /// order) holding that class's PNG files (sorted by name, byte-wise, gives the sample order).
@@ -38,7 +38,7 @@ enum ImageFolder {
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 var i = w
                 while i < files.count {
-                    base[i] = Result { try PNG.decode(try FileBytes.read(files[i]), path: files[i]) }
+                    base[i] = Result { try PNG.decode(try Files.read(files[i]), path: files[i]) }
                     i += workers
                 }
             }

@@ -1,4 +1,4 @@
-import Engine
+import Support
 
 extension Dataset {
     /// This dataset with its labels moved into another label space (a test set's classes, or a

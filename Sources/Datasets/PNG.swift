@@ -1,5 +1,5 @@
 import CPNG
-import Engine
+import Support
 
 /// 8-bit gray and RGB PNG in memory. Decoding goes through libpng's simplified API (png_image),
 /// which catches libpng's longjmp-based errors in C and reports them in the struct, so no longjmp

@@ -1,5 +1,5 @@
 import Datasets
-import Engine
+import Support
 
 /// What a confidence filter makes of an existing labelled set: per class, the share of samples it
 /// would keep. Judged on the stored 8-bit pixels through `ConfidenceFilter`, the build's own path,

@@ -1,7 +1,6 @@
 import Datasets
-import Engine
 import Foundation
-import Models
+import Support
 
 /// Order statistics of a distance over all audited samples.
 public struct DistanceSummary: Codable, Equatable, Sendable {

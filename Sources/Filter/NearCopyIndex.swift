@@ -2,6 +2,7 @@ import Datasets
 import Engine
 import Foundation
 import Models
+import Support
 
 /// When a synthetic image counts as a copy of a real one. Two measures of the nearest real
 /// training image:

@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Foundation
 
 /// Exhaustive nearest-neighbour search under squared L2 distance, by GEMM:

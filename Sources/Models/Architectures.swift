@@ -1,4 +1,4 @@
-import Engine
+import Support
 
 /// Classifier architectures by name, as `--arch` and checkpoint metadata spell them.
 public enum Architectures {

@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Foundation
 
 /// Every model file synth writes: safetensors with the layer's state under PyTorch names and a

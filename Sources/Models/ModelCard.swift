@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// Everything needed to rebuild a model from its checkpoint alone: the architecture and its
 /// hyper-parameters, the classes, and the input the model expects (shape and normalisation).

@@ -1,4 +1,3 @@
-import Engine
 import Foundation
 
 /// Classifier checkpoints: safetensors with PyTorch state-dict names and a `ModelCard` in the

@@ -1,4 +1,5 @@
 import Engine
+import Support
 
 /// `ref-cnn` exactly as DESIGN.md and ../shared/reference/fmnist.py:
 /// conv3x3(32)-BN-ReLU-maxpool2, conv3x3(64)-BN-ReLU-maxpool2, linear(128)-ReLU, linear(classes).

@@ -1,4 +1,5 @@
 import Engine
+import Support
 
 /// `resnet-s`: a small ResNet for 28 and 32 px inputs, used for teachers and filters.
 /// A 3x3 stem (no max pool: the images are already small) and three stages of basic blocks at

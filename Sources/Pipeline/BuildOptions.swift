@@ -1,7 +1,7 @@
-import Engine
 import Filter
 import Foundation
 import Shards
+import Support
 
 /// `synth build`'s flags, as given.
 public struct BuildOptions: Sendable {
@@ -53,11 +53,11 @@ public enum BuildDefaults {
     public static var modelsDirectory: String {
         if let dir = ProcessInfo.processInfo.environment["SYNTH_MODELS_DIR"], !dir.isEmpty { return dir }
         let marker = "filter-resnet-s.safetensors"
-        if ShardFiles.exists(ShardFiles.join("models", marker)) { return "models" }
+        if Files.exists(Files.join("models", marker)) { return "models" }
         var dir = (Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path ?? "") as NSString
         for _ in 0..<4 where dir.length > 1 {
             let candidate = dir.appendingPathComponent("models")
-            if ShardFiles.exists(ShardFiles.join(candidate, marker)) { return candidate }
+            if Files.exists(Files.join(candidate, marker)) { return candidate }
             dir = dir.deletingLastPathComponent as NSString
         }
         return "models"
@@ -70,7 +70,7 @@ public enum BuildDefaults {
     /// Sneaker of sets a fresh ref-cnn learns those classes from at 70-93% (BENCHMARKS.md, "What
     /// the filter accepts"), so a filtered CaG build starved whole classes.
     public static func filterModel(source kind: String) -> String {
-        ShardFiles.join(modelsDirectory, kind == "cag" ? cagFilterFile : ganFilterFile)
+        Files.join(modelsDirectory, kind == "cag" ? cagFilterFile : ganFilterFile)
     }
     public static let ganFilterFile = "filter-resnet-s.safetensors"
     public static let cagFilterFile = "filter-ref-cnn.safetensors"

@@ -1,6 +1,7 @@
 import Datasets
 import Dispatch
 import Engine
+import Support
 import Filter
 import Foundation
 import Models
@@ -89,7 +90,7 @@ public final class BuildRunner {
             filter = nil
         } else {
             filterPaths = options.filters.isEmpty ? [BuildDefaults.filterModel(source: kind)] : options.filters
-            if options.filters.isEmpty && !ShardFiles.exists(filterPaths[0]) {
+            if options.filters.isEmpty && !Files.exists(filterPaths[0]) {
                 throw SynthError.file(filterPaths[0], "default filter model not found (set SYNTH_MODELS_DIR, pass --filter M, or --no-filter)")
             }
             var classifiers: [Classifier] = []
@@ -155,7 +156,7 @@ public final class BuildRunner {
     }
 
     private var myShards: [Int] { part.map { plan.shards(worker: $0.worker, of: $0.workers) } ?? Array(0..<plan.shardCount) }
-    private func path(_ file: String) -> String { ShardFiles.join(dir, file) }
+    private func path(_ file: String) -> String { Files.join(dir, file) }
     private var finalManifestFile: String { part.map { ShardFiles.part(worker: $0.worker, of: $0.workers) } ?? ShardFiles.manifest }
 
     public func run(progress: ((BuildProgress) -> Void)? = nil) throws -> BuildSummary {
@@ -181,7 +182,7 @@ public final class BuildRunner {
                                         samplesWritten: written, candidates: candidates, passed: passed, kept: kept,
                                         elapsed: Date().timeIntervalSince(start), fraction: Double(unitsDone) / Double(unitsTotal)))
             }
-            try ShardFiles.writeAtomically(shard.encoded(), to: path(ShardFiles.done(name, s)))
+            try Files.writeAtomically(shard.encoded(), to: path(ShardFiles.done(name, s)))
             TestCrash.point("recorded")
             records[s] = shard
             written += shard.entry.nsamples
@@ -194,7 +195,7 @@ public final class BuildRunner {
         let manifest = Manifest.assemble(name: name, classes: source.classNames, imageShape: source.imageShape, build: record,
                                          records: Array(records.values), histogramBins: AcceptanceStats.histogramBins, part: part)
         let manifestPath = path(finalManifestFile)
-        try ShardFiles.writeAtomically(manifest.encoded(), to: manifestPath)
+        try Files.writeAtomically(manifest.encoded(), to: manifestPath)
         TestCrash.point("manifest")
         try removeLeftovers()
         return BuildSummary(manifest: manifest, manifestPath: manifestPath, shardsBuilt: shards.count - resumed,
@@ -208,7 +209,7 @@ public final class BuildRunner {
     private func existingComplete() throws -> BuildSummary? {
         let manifestPath = path(finalManifestFile)
         let merged = path(ShardFiles.manifest)
-        let candidate = ShardFiles.exists(manifestPath) ? manifestPath : (part != nil && ShardFiles.exists(merged) ? merged : nil)
+        let candidate = Files.exists(manifestPath) ? manifestPath : (part != nil && Files.exists(merged) ? merged : nil)
         guard let found = candidate else { return nil }
         guard options.resume else {
             throw SynthError.file(found, "this output is already complete (use --resume to check it, or another --out)")
@@ -231,20 +232,20 @@ public final class BuildRunner {
     /// removing every incomplete piece of this process's shards. Without --resume, refuses to
     /// touch a directory holding any of this process's files.
     private func resumeState() throws -> [Int: ShardRecord] {
-        let files = try ShardFiles.list(dir)
+        let files = try Files.list(dir)
         let mine = Set(myShards)
         // Pieces of another build never mix with this one.
         // Other workers may remove their records and parts while we look: a vanished file is skipped.
         for f in files where f.hasPrefix(".") && f.hasSuffix(".done.json") {
             let r: ShardRecord
-            do { r = try ShardRecord.read(path(f)) } catch where !ShardFiles.exists(path(f)) { continue }
+            do { r = try ShardRecord.read(path(f)) } catch where !Files.exists(path(f)) { continue }
             guard r.buildID == buildID else {
                 throw SynthError.file(path(f), "belongs to a build with other flags, models or tool version; refusing to mix them (use another --out)")
             }
         }
         for f in files where ShardFiles.parsePart(f) != nil {
             let other: Manifest
-            do { other = try Manifest.read(path(f)) } catch where !ShardFiles.exists(path(f)) { continue }
+            do { other = try Manifest.read(path(f)) } catch where !Files.exists(path(f)) { continue }
             guard other.build == record else {
                 throw SynthError.file(path(f), "belongs to a build with other flags, models or tool version (it differs in \(other.build.firstDifference(from: record) ?? "build")); refusing to mix them (use another --out)")
             }
@@ -257,7 +258,7 @@ public final class BuildRunner {
         if !options.resume {
             // Only reachable for workers: the directory may hold the other workers' files.
             for s in mine {
-                for f in [ShardFiles.shard(name, s), ShardFiles.partial(name, s), ShardFiles.done(name, s)] where ShardFiles.exists(path(f)) {
+                for f in [ShardFiles.shard(name, s), ShardFiles.partial(name, s), ShardFiles.done(name, s)] where Files.exists(path(f)) {
                     throw SynthError.file(path(f), "already exists: worker \(part!.worker) ran here before (use --resume)")
                 }
             }
@@ -266,31 +267,31 @@ public final class BuildRunner {
 
         var records: [Int: ShardRecord] = [:]
         for s in myShards {
-            try ShardFiles.remove(path(ShardFiles.partial(name, s)))
-            try ShardFiles.remove(path("." + ShardFiles.done(name, s) + ".tmp"))
+            try Files.remove(path(ShardFiles.partial(name, s)))
+            try Files.remove(path("." + ShardFiles.done(name, s) + ".tmp"))
             let donePath = path(ShardFiles.done(name, s)), shardPath = path(ShardFiles.shard(name, s))
-            guard ShardFiles.exists(donePath) else { continue }
+            guard Files.exists(donePath) else { continue }
             let r = try ShardRecord.read(donePath)
             if r.index == s, r.entry.url == ShardFiles.shard(name, s), ShardVerifier.mismatchOfFile(shardPath, r.entry) == nil {
                 records[s] = r
             } else {
                 // The record outlived its shard (or the shard was damaged): build it again.
-                try ShardFiles.remove(donePath)
+                try Files.remove(donePath)
             }
         }
-        try ShardFiles.remove(path("." + finalManifestFile + ".tmp"))
-        ShardFiles.syncDirectory(dir)
+        try Files.remove(path("." + finalManifestFile + ".tmp"))
+        Files.syncDirectory(dir)
         return records
     }
 
     /// Removes this process's resume records and temporaries once a manifest holds them.
     private func removeLeftovers() throws {
         for s in myShards {
-            try ShardFiles.remove(path(ShardFiles.partial(name, s)))
-            try ShardFiles.remove(path(ShardFiles.done(name, s)))
+            try Files.remove(path(ShardFiles.partial(name, s)))
+            try Files.remove(path(ShardFiles.done(name, s)))
             TestCrash.point("cleanup")
         }
-        ShardFiles.syncDirectory(dir)
+        Files.syncDirectory(dir)
     }
 
     // MARK: - Producing a shard

@@ -1,5 +1,6 @@
 import Datasets
 import Engine
+import Support
 import Foundation
 import Synth
 

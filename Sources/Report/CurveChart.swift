@@ -1,5 +1,5 @@
 import Foundation
-import Trainer
+import Measure
 
 /// The error-versus-size chart as inline SVG (no namespace URL needed inside HTML5): test error
 /// against real training-set size on a log axis, the same-steps and same-epochs real curves, and

@@ -2,8 +2,9 @@ import Datasets
 import Engine
 import Filter
 import Foundation
+import Measure
 import Shards
-import Trainer
+import Support
 
 /// report.md and report.html beside a dataset: what it holds (a sample grid per class), what the
 /// filter did (acceptance per class), what it is worth (CAS, the error-versus-size curve,
@@ -17,7 +18,7 @@ public enum DatasetReport {
     /// Rewrites both files from the directory's manifest. `data` (the loaded dataset) and `real`
     /// (the audit's real set, for the closest pairs) are loaded when not given.
     public static func refresh(dir: String, data: Dataset? = nil, real: Dataset? = nil) throws {
-        let manifest = try Manifest.read(ShardFiles.join(dir, ShardFiles.manifest))
+        let manifest = try Manifest.read(Files.join(dir, ShardFiles.manifest))
         let dataset = try data ?? Dataset.load(.shards(dir: dir))
         let audit = try manifest.section(NearCopyAuditRecord.key, as: NearCopyAuditRecord.self)
         var realData = real
@@ -25,8 +26,8 @@ public enum DatasetReport {
             realData = try? Dataset.load(spec: audit.real)
         }
         let content = try Content(manifest: manifest, data: dataset, real: realData)
-        try ShardFiles.writeAtomically(Array(markdown(content).utf8), to: ShardFiles.join(dir, markdownFile))
-        try ShardFiles.writeAtomically(Array(html(content).utf8), to: ShardFiles.join(dir, htmlFile))
+        try Files.writeAtomically(Array(markdown(content).utf8), to: Files.join(dir, markdownFile))
+        try Files.writeAtomically(Array(html(content).utf8), to: Files.join(dir, htmlFile))
     }
 
     /// What both renderings show.

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// manifest.json: WebDataset's wids shard index ("__kind__", "wids_version", "shardlist" with
 /// "url" and "nsamples") plus what synth knows about the data: hashes, class counts, every build
@@ -118,7 +118,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     public static func read(_ path: String) throws -> Manifest {
-        try decode(try readFile(path), path: path)
+        try decode(try Files.read(path), path: path)
     }
 
     private static func pathText(_ keys: [CodingKey]) -> String {
@@ -345,7 +345,7 @@ public struct ShardRecord: Codable, Equatable, Sendable {
     }
 
     public static func read(_ path: String) throws -> ShardRecord {
-        guard let r = try? JSONDecoder().decode(ShardRecord.self, from: Data(try readFile(path))) else {
+        guard let r = try? JSONDecoder().decode(ShardRecord.self, from: Data(try Files.read(path))) else {
             throw SynthError.file(path, "unreadable resume record")
         }
         return r

@@ -1,4 +1,4 @@
-import Engine
+import Support
 import Foundation
 
 /// The directory a build or pack writes into.
@@ -7,9 +7,9 @@ public enum OutputDirectory {
     /// exists and holds anything is refused unless `allowExisting` (resume and workers decide
     /// what of its contents they may touch).
     public static func prepare(_ dir: String, allowExisting: Bool) throws {
-        if ShardFiles.exists(dir) {
-            guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "exists and is not a directory") }
-            if !allowExisting, !(try ShardFiles.list(dir)).isEmpty {
+        if Files.exists(dir) {
+            guard Files.isDirectory(dir) else { throw SynthError.file(dir, "exists and is not a directory") }
+            if !allowExisting, !(try Files.list(dir)).isEmpty {
                 throw SynthError.file(dir, "exists and is not empty (use --resume to continue a build there, or another --out)")
             }
         } else {
@@ -26,9 +26,8 @@ public enum OutputDirectory {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
             if mkdir(prefix, 0o755) == 0 { continue }
             let error = errno
-            if error == EEXIST && ShardFiles.isDirectory(prefix) { continue }
-            // strerror, not describeErrno: mkdir's ENOENT is not "no such file" of the path given.
-            let reason = error == EEXIST ? "it exists and is not a directory" : String(cString: strerror(error))
+            if error == EEXIST && Files.isDirectory(prefix) { continue }
+            let reason = error == EEXIST ? "it exists and is not a directory" : Files.describe(errno: error)
             throw SynthError.file(dir, "cannot create the directory\(prefix == dir ? "" : " " + prefix): \(reason)")
         }
     }

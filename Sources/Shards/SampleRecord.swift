@@ -1,4 +1,4 @@
-import Engine
+import Support
 import Foundation
 
 /// The per-sample `.json` member: UTF-8, compact, keys sorted, numbers written the same way on

@@ -1,4 +1,4 @@
-import Engine
+import Support
 import Foundation
 
 /// File names inside a shards directory. Everything that is not yet complete is hidden (a leading
@@ -68,100 +68,5 @@ public enum ShardFiles {
     static func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-    }
-
-    public static func join(_ dir: String, _ file: String) -> String {
-        dir.hasSuffix("/") ? dir + file : dir + "/" + file
-    }
-
-    /// The entries of `dir` (hidden ones included), sorted byte-wise.
-    public static func list(_ dir: String) throws -> [String] {
-        guard let d = opendir(dir) else { throw SynthError.file(dir, "cannot list: \(describeErrno(errno))") }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    public static func exists(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) == 0
-    }
-
-    public static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    /// Removes a file; a missing file is not an error.
-    public static func remove(_ path: String) throws {
-        if unlink(path) != 0 && errno != ENOENT {
-            throw SynthError.file(path, "cannot remove: \(describeErrno(errno))")
-        }
-    }
-
-    /// Flushes a directory's entries (renames and unlinks in it) to disk.
-    public static func syncDirectory(_ dir: String) {
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
-    }
-
-    /// Renames `from` to `to` (same directory) and makes the rename durable.
-    public static func rename(_ from: String, to: String, dir: String) throws {
-        guard Glibc.rename(from, to) == 0 else {
-            throw SynthError.file(to, "cannot rename \(from) into place: \(describeErrno(errno))")
-        }
-        syncDirectory(dir)
-    }
-
-    /// Writes `bytes` to `path` all at once or not at all: a hidden temporary beside it, fsynced,
-    /// then renamed over `path`. On failure the temporary is removed and `path` is untouched.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        let tmp = join(dir.isEmpty ? "." : dir, "." + (path as NSString).lastPathComponent + ".tmp")
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SynthError.file(tmp, "cannot create: \(describeErrno(errno))") }
-        var failure: Int32?
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                done += n
-            }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = errno }
-        if close(fd) != 0 && failure == nil { failure = errno }
-        if let failure {
-            unlink(tmp)
-            throw SynthError.file(tmp, "write failed: \(describeErrno(failure))")
-        }
-        try rename(tmp, to: path, dir: dir.isEmpty ? "." : dir)
-    }
-}
-
-/// Deterministic crash points for the resume tests: with SYNTH_TEST_KILL_AT=POINT:N in the
-/// environment the process sends itself SIGKILL at the N-th time it reaches POINT (no cleanup, no
-/// flush: exactly what a killed build leaves). Test-only; without the variable it costs a lookup.
-public enum TestCrash {
-    private static let target: (point: String, count: Int)? = {
-        guard let spec = ProcessInfo.processInfo.environment["SYNTH_TEST_KILL_AT"],
-              let colon = spec.lastIndex(of: ":"), let n = Int(spec[spec.index(after: colon)...]), n > 0 else { return nil }
-        return (String(spec[..<colon]), n)
-    }()
-    nonisolated(unsafe) private static var hits = 0
-    private static let lock = NSLock()
-
-    public static func point(_ name: String) {
-        guard let target, target.point == name else { return }
-        let reached = lock.withLock { hits += 1; return hits == target.count }
-        if reached { kill(getpid(), SIGKILL) }
     }
 }

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// One sample's members, ready to write.
 public struct ShardSample: Sendable {
@@ -21,8 +21,8 @@ public struct ShardSample: Sendable {
 public enum ShardWriter {
     public static func write(dir: String, name: String, index: Int, firstIndex: Int, classCount: Int,
                              samples: [ShardSample]) throws -> ShardEntry {
-        let partial = ShardFiles.join(dir, ShardFiles.partial(name, index))
-        let final = ShardFiles.join(dir, ShardFiles.shard(name, index))
+        let partial = Files.join(dir, ShardFiles.partial(name, index))
+        let final = Files.join(dir, ShardFiles.shard(name, index))
         var counts = [Int](repeating: 0, count: classCount)
         let digest: FileDigest
         do {
@@ -43,7 +43,7 @@ public enum ShardWriter {
             }
             digest = try tar.finish()
             TestCrash.point("shard-synced")
-            try ShardFiles.rename(partial, to: final, dir: dir)
+            try Files.rename(partial, to: final, dir: dir)
         } catch {
             // Free the space (a full disk is a likely cause); a kill leaves the partial to --resume.
             unlink(partial)

@@ -1,7 +1,6 @@
 import CArchive
-import Crypto
-import Engine
 import Foundation
+import Support
 
 /// Writes an uncompressed POSIX ustar archive through libarchive, reproducibly: the same members
 /// in the same order give the same bytes, whoever writes them, wherever and whenever.
@@ -35,7 +34,7 @@ public final class TarWriter {
         self.path = path
         self.mtime = mtime
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw SynthError.file(path, "cannot create: \(errnoString())") }
+        guard fd >= 0 else { throw SynthError.file(path, "cannot create: \(Files.describe(errno: errno))") }
         sink = FileSink(fd: fd)
         guard let a = archive_write_new() else {
             abandon()
@@ -103,18 +102,18 @@ public final class TarWriter {
         finished = true
         var st = stat()
         if fstat(sink.fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, fsync(sink.fd) != 0 {
-            let message = SynthError.file(path, "fsync failed: \(errnoString())")
+            let message = SynthError.file(path, "fsync failed: \(Files.describe(errno: errno))")
             close(sink.fd)
             throw message
         }
-        guard close(sink.fd) == 0 else { throw SynthError.file(path, "close failed: \(errnoString())") }
+        guard close(sink.fd) == 0 else { throw SynthError.file(path, "close failed: \(Files.describe(errno: errno))") }
         return sink.hasher.finalize()
     }
 
     /// The failure of the last libarchive call as a SynthError; a write error of our own sink
     /// (errno and all) takes precedence over libarchive's generic text.
     private func failure(_ context: String) -> SynthError {
-        if let errno = sink.errno { return SynthError.file(path, "write failed: \(errnoString(errno))") }
+        if let errno = sink.errno { return SynthError.file(path, "write failed: \(Files.describe(errno: errno))") }
         let text = archive.flatMap { archive_error_string($0) }.map { String(cString: $0) } ?? "unknown libarchive error"
         return SynthError.file(path, "\(context): \(text)")
     }
@@ -202,7 +201,7 @@ public final class TarReader {
     public init(path: String) throws {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SynthError.file(path, errnoString()) }
+        guard fd >= 0 else { throw SynthError.file(path, Files.describe(errno: errno)) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             let problem = (st.st_mode & S_IFMT) == S_IFDIR ? "is a directory, not a tar archive" : "not a regular file"
@@ -297,5 +296,3 @@ public final class TarReader {
         return SynthError.file(path, context.map { "\($0): \(text)" } ?? text)
     }
 }
-
-func errnoString(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

@@ -2,17 +2,17 @@
 /// field by field when verifying a synth shard: every header byte, every padding byte and the end
 /// of the archive are accounted for, so damage anywhere but inside member data is placed at the
 /// member (and so the sample) it hit. Foreign archives are read with TarReader instead.
-enum UstarLayout {
-    struct Member {
-        let name: String
+public enum UstarLayout {
+    public struct Member {
+        public let name: String
         /// Where the member's data lies in the archive.
-        let data: Range<Int>
+        public let data: Range<Int>
     }
 
-    struct Problem: Error {
+    public struct Problem: Error {
         /// The member the problem was found in or after (nil at the start of the archive).
-        let member: String?
-        let message: String
+        public let member: String?
+        public let message: String
     }
 
     /// The header TarWriter writes for a regular file `name` of `size` bytes and modification time `mtime`.
@@ -42,7 +42,7 @@ enum UstarLayout {
     /// Walks a synth shard. Every header must be exactly `header(...)` for its name and size (with
     /// one mtime for the whole archive), data padding zero, then two zero blocks and zero padding
     /// to a whole 10240-byte record, and nothing after.
-    static func scan(_ bytes: UnsafeRawBufferPointer) throws -> [Member] {
+    public static func scan(_ bytes: UnsafeRawBufferPointer) throws -> [Member] {
         var members: [Member] = []
         var at = 0
         var mtime: Int?

@@ -1,7 +1,8 @@
 import ArgumentParser
+import Datasets
 import Engine
 import Foundation
-import Shards
+import Support
 
 @main
 struct Synth: ParsableCommand {
@@ -29,7 +30,6 @@ struct Synth: ParsableCommand {
     static func main() {
         // Before any work: AVX2 kernels where OpenBLAS fell back to older ones (see BLASKernels).
         BLASKernels.upgradeProcessIfNeeded()
-        ShardsDataset.register()
         // A full disk must surface as a write error (EFBIG/ENOSPC) naming the file, not kill us.
         signal(SIGXFSZ, SIG_IGN)
         do {

@@ -1,8 +1,9 @@
 import Foundation
-import Shards
-import Testing
-import TestSupport
 import PipelineFixtures
+import Shards
+import Support
+import TestSupport
+import Testing
 
 /// The `synth` binary end to end: exit codes and messages, SIGKILL at many points then --resume,
 /// a full disk, workers from job-array variables, verify of damaged shards, Python readers.
@@ -89,7 +90,7 @@ struct BuildCommandTests {
         let r = try SynthProcess.run(Self.buildArgs(out, filter: filter), limitFileKB: 16)
         expectFailure(r, mentioning: ".ds-000000.tar.partial")
         #expect(r.stderr.contains("File too large"), "\(r.stderr)")
-        let left = try ShardFiles.list(out)
+        let left = try Files.list(out)
         #expect(!left.contains("manifest.json") && !left.contains { $0.hasSuffix(".tar") }, "left: \(left)")
         let resumed = try SynthProcess.run(Self.buildArgs(out, filter: filter, extra: ["--resume"]))
         #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -204,7 +205,7 @@ struct BuildCommandTests {
         #expect(png.starts(with: [0x89, 0x50, 0x4e, 0x47]))
         let packed = try SynthProcess.run(["pack", "--data", "fashion-mnist:test@100", "--out", dir.file("p/"), "--shard-size", "64"])
         #expect(packed.status == 0, "\(packed.stderr)")
-        #expect(try ShardFiles.list(dir.file("p")) == ["manifest.json", "p-000000.tar", "p-000001.tar"])
+        #expect(try Files.list(dir.file("p")) == ["manifest.json", "p-000000.tar", "p-000001.tar"])
         #expect(try SynthProcess.run(["verify", dir.file("p")]).status == 0)
         expectFailure(try SynthProcess.run(["pack", "--data", "fashion-mnist:test@100", "--out", dir.file("p")]), mentioning: "not empty")
         // A synth dataset is training data (with soft labels from the filter's probabilities).

@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Foundation
 import Shards
 import Testing
@@ -31,7 +32,7 @@ struct BuildOutcomeTests {
         return path
     }
 
-    static func manifestBytes(_ dir: String) throws -> [UInt8] { try FileDigest.read(ShardFiles.join(dir, "manifest.json")).bytes }
+    static func manifestBytes(_ dir: String) throws -> [UInt8] { try FileDigest.read(Files.join(dir, "manifest.json")).bytes }
 
     // MARK: - Short builds
 
@@ -46,14 +47,14 @@ struct BuildOutcomeTests {
             #expect(r.stderr.contains(needle), "\(needle) not in: \(r.stderr)")
         }
         // The manifest is written and says it: num_samples below planned_samples, counts per class.
-        let m = try Manifest.read(ShardFiles.join(out, "manifest.json"))
+        let m = try Manifest.read(Files.join(out, "manifest.json"))
         #expect(m.numSamples == 0 && m.build.plannedSamples == 12 && m.shortfall.map(\.missing) == [4, 4, 4])
         // verify: the files check out (exit 0) and it says the dataset is short of its plan.
         let v = try SynthProcess.run(["verify", out])
         #expect(v.status == 0 && v.stdout.contains("short of its plan: 0 of 12 planned samples"), "\(v.stdout) \(v.stderr)")
         let report = try SynthProcess.run(["report", out])
         #expect(report.status == 0, "\(report.stderr)")
-        let md = try String(contentsOfFile: ShardFiles.join(out, "report.md"), encoding: .utf8)
+        let md = try String(contentsOfFile: Files.join(out, "report.md"), encoding: .utf8)
         #expect(md.contains("short of its plan: 0 of 12 planned samples"), "\(md)")
         // Resuming the complete short build checks it and fails the same check; --allow-short accepts it.
         expectFailure(try SynthProcess.run(Self.buildArgs(out, filter: filter, extra: ["--resume"])), status: 1, mentioning: "short build")
@@ -146,7 +147,7 @@ struct BuildOutcomeTests {
         expectFailure(try SynthProcess.run(args(x, "1"), environment: ["SYNTH_MODELS_DIR": two]), mentioning: "build.models[0].sha256")
         // Parts made apart and put together: merge names it.
         #expect(try SynthProcess.run(args(y, "1"), environment: ["SYNTH_MODELS_DIR": two]).status == 0)
-        for f in try ShardFiles.list(y) { try FileManager.default.moveItem(atPath: ShardFiles.join(y, f), toPath: ShardFiles.join(x, f)) }
+        for f in try Files.list(y) { try FileManager.default.moveItem(atPath: Files.join(y, f), toPath: Files.join(x, f)) }
         let merged = try SynthProcess.run(["merge", x])
         expectFailure(merged, mentioning: "part 1 differs from part 0")
         #expect(merged.stderr.contains("in build.models[0].sha256"), "\(merged.stderr)")
@@ -160,7 +161,7 @@ struct BuildOutcomeTests {
         // Killed after the second shard's resume record: two complete shards, no manifest.json.
         let killed = try SynthProcess.run(Self.buildArgs(out, filter: nil, extra: ["--no-filter"]), environment: ["SYNTH_TEST_KILL_AT": "recorded:2"])
         #expect(killed.signalled, "\(killed.stderr)")
-        let files = try ShardFiles.list(out)
+        let files = try Files.list(out)
         #expect(files.contains("ds-000000.tar") && !files.contains("manifest.json"), "\(files)")
 
         let readers: [(String, [String])] = [
@@ -184,7 +185,7 @@ struct BuildOutcomeTests {
         let foreign = dir.file("foreign")
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
         for f in files where f.hasSuffix(".tar") && !f.hasPrefix(".") {
-            try FileManager.default.copyItem(atPath: ShardFiles.join(out, f), toPath: ShardFiles.join(foreign, f))
+            try FileManager.default.copyItem(atPath: Files.join(out, f), toPath: Files.join(foreign, f))
         }
         let p = try SynthProcess.run(["preview", foreign, "--out", dir.file("foreign.png")])
         #expect(p.status == 0, "\(p.stderr)")

@@ -1,7 +1,8 @@
 import Foundation
+import Measure
+import PipelineFixtures
 import Shards
 import Testing
-import PipelineFixtures
 
 /// cas, compress, replay-eval, audit, report and build --reject-near-copies from the outside, on
 /// tiny settings (a few optimisation steps): they run end to end, record into the manifest

@@ -1,8 +1,8 @@
 import Foundation
-import Shards
-import Testing
 import PipelineFixtures
+import Support
 @testable import SynthCommand
+import Testing
 
 /// What the command line says (issue 13): flags with bad numbers, unwritable outputs, Ctrl-C
 /// during a build, plurals, rates of slow sources, and CAS of a set of some classes.
@@ -33,7 +33,7 @@ struct MessagesTests {
             rmdir("/proc/synth-test")
             return
         }
-        let reason = String(cString: strerror(errno))
+        let reason = Files.describe(errno: errno)
         let r = try SynthProcess.run(Self.buildArgs("/proc/synth-test"))
         expectFailure(r, mentioning: "/proc/synth-test: cannot create the directory: \(reason)")
         #expect(!r.stderr.contains("could not be completed"), "\(r.stderr)")

@@ -1,7 +1,7 @@
 import Foundation
+import PipelineFixtures
 import Shards
 import Testing
-import PipelineFixtures
 
 /// Datasets built before seeds became JSON strings hold them as plain integers, in every sample's
 /// json and in the manifest's build record. synth still reads them: verify passes and training

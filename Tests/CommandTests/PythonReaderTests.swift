@@ -1,3 +1,4 @@
+import Support
 import Datasets
 import Foundation
 import Shards

@@ -1,10 +1,8 @@
-import Engine
 import Foundation
-import Models
-import Shards
+import PipelineFixtures
+import Support
 import Synth
 import Testing
-import PipelineFixtures
 
 /// `synth build` with each generation source, end to end through the binary, on tiny models:
 /// the source plugs into filter, shards and manifest; model roles are recorded; bad model files
@@ -24,7 +22,7 @@ struct SourceCommandTests {
     }
 
     static func manifest(_ dir: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: ShardFiles.join(dir, "manifest.json")))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Files.join(dir, "manifest.json")))
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
 

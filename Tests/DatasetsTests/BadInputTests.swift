@@ -1,5 +1,4 @@
 @testable import Datasets
-import Engine
 import Foundation
 import Testing
 

@@ -1,6 +1,5 @@
-import Foundation
 import Datasets
-import Engine
+import Foundation
 import Testing
 
 @Suite struct CIFARTests {

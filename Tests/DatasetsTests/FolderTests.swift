@@ -1,5 +1,4 @@
 import Datasets
-import Engine
 import Foundation
 import Testing
 

@@ -1,6 +1,6 @@
 import Datasets
-import Engine
 import Foundation
+import Support
 import Testing
 
 @Suite struct PNGTests {

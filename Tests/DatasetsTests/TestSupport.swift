@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 import Testing
 
 /// A fresh directory under the system temporary folder, removed when the value goes away.

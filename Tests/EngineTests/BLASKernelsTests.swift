@@ -1,6 +1,6 @@
+@testable import Engine
 import Foundation
 import Testing
-@testable import Engine
 
 /// synth runs AVX2 kernels on an AVX2 CPU that OpenBLAS did not recognise, and never overrides a
 /// core someone chose.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Engine
+import Support
 
 /// The inputs the PyTorch fixtures were computed from: sin(0.37 i + k) * 2 + 0.5 (i mod 3).
 private func seq(_ n: Int, _ k: Double = 0) -> [Float] {

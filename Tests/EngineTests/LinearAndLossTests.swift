@@ -1,6 +1,7 @@
 import Testing
 import TestSupport
 @testable import Engine
+import Support
 
 @Suite struct LinearAndLossTests {
     @Test func linearGradients() {

@@ -1,7 +1,7 @@
-import Testing
-import TestSupport
 @testable import Engine
 @testable import Models
+import TestSupport
+import Testing
 
 /// Memory is reused across identical steps: after a warm-up, training steps take every buffer
 /// from the pool and the pool stops creating memory. Each test binds a private pool for its own

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Engine
+import Support
 @testable import Models
 
 /// The architectures by name, their state-dict names, and checkpoint interchange with PyTorch.

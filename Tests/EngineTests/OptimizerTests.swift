@@ -1,6 +1,6 @@
+@testable import Engine
 import Foundation
 import Testing
-@testable import Engine
 
 /// Trajectories of torch.optim (torch 1.13) on the fixed quadratic
 /// loss = 0.5 * sum(a * (p - c)^2), a = [1, 3, 0.5], c = [0.2, 0.1, -0.3], from p = [1, -2, 0.5]:

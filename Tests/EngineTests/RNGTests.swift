@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import Support
 
 @Suite struct RNGTests {
     @Test func sameSeedSameStream() {

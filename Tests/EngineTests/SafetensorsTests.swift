@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Engine
+import Support
 
 @Suite struct SafetensorsTests {
     /// One tensor of every dtype, with values each dtype holds exactly, plus the awkward shapes.
@@ -59,7 +60,7 @@ import TestSupport
         var shuffledMeta: [String: String] = [:]
         for (k, v) in Self.sampleMetadata.sorted(by: { $0.key > $1.key }) { shuffledMeta[k] = v }
         try Safetensors.write(Self.sampleEntries().reversed(), metadata: shuffledMeta, to: b)
-        let bytesA = try Safetensors.readFile(a), bytesB = try Safetensors.readFile(b)
+        let bytesA = try Files.read(a), bytesB = try Files.read(b)
         #expect(bytesA == bytesB)
 
         let n = bytesA.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
@@ -158,7 +159,7 @@ import TestSupport
     @Test func missingFileAndDirectoryAreErrors() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         let missing = dir.file("nope.safetensors")
-        for (path, message) in [(missing, "\(missing): No such file or directory"), (dir.path, "\(dir.path): not a regular file")] {
+        for (path, message) in [(missing, "\(missing): no such file or directory"), (dir.path, "\(dir.path): is a directory, expected a file")] {
             do {
                 _ = try Safetensors.read(path)
                 Issue.record("read of \(path) succeeded")
@@ -354,7 +355,7 @@ import TestSupport
             SafetensorsEntry(name: "i", shape: [2], dtype: .i32, values: [5, -5]),
             SafetensorsEntry(name: "z", shape: [0, 3], values: []),
         ], metadata: ["config": "{\"a\": \"é\\n\"x\"\", \"t\": \"\t\"}"])
-        let pyBytes = try Safetensors.readFile(pyPath)
+        let pyBytes = try Files.read(pyPath)
         let n = 8 + pyBytes.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
         #expect(String(decoding: swiftBytes[8..<n], as: UTF8.self) == String(decoding: pyBytes[8..<n], as: UTF8.self))
         #expect(swiftBytes == pyBytes)

@@ -1,6 +1,7 @@
 import Testing
 import TestSupport
 @testable import Engine
+import Support
 
 /// Distinct values spaced `step` apart inside every plane of up to 1009 pixels (a permutation of
 /// 0..<1009, shifted), so max-pool windows never hold near-ties that +-eps could reorder.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Engine
+import Support
 
 /// The interpreter with PyTorch (scripts/test points SYNTH_PYTHON at the project's venv).
 private let python: String? = {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Engine
+import Support
 
 /// The determinism contract (see `Parallel`): how work is cut depends on the problem only, so one
 /// computation gives the same bytes on 1, 2 or 3 threads, and run nested inside another parallel

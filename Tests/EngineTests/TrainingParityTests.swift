@@ -1,8 +1,8 @@
-import Foundation
-import Testing
-import TestSupport
 @testable import Engine
+import Foundation
 @testable import Models
+import TestSupport
+import Testing
 
 /// End to end against PyTorch: the same ref-cnn weights, the same batches, Adam 1e-3 — the
 /// training losses must follow PyTorch's step by step. Catches what per-op checks cannot: a

@@ -1,8 +1,8 @@
 import Datasets
-import Engine
 import Filter
 import Foundation
 import Models
+import Support
 import Testing
 
 /// The near-copy audit: GEMM nearest neighbours against brute force, exact copies found with

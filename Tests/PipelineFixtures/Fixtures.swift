@@ -1,9 +1,8 @@
 import Datasets
-import Engine
 import Foundation
 import Models
-import Shards
-import Trainer
+import Support
+import Training
 
 /// Small classifiers for the pipeline's and the command line's tests: resnet-s at width 4, trained briefly on
 /// Fashion-MNIST (debug builds train slowly). Saved under the temporary directory with a versioned
@@ -19,7 +18,6 @@ public enum Fixtures {
         try lock.withLock {
             let path = NSTemporaryDirectory() + "synth-test-filter-v1-seed\(seed).safetensors"
             if FileManager.default.fileExists(atPath: path), (try? ModelFile.loadClassifier(path)) != nil { return path }
-            ShardsDataset.register()
             let data = try Dataset.load(spec: "fashion-mnist:train@3000")
             let stats = data.channelStatistics()
             let card = ModelCard(kind: "classifier", arch: "resnet-s", hyperparameters: ["width": 4], classNames: data.classNames,
@@ -49,6 +47,6 @@ public struct Scratch {
 /// Every file of a directory (hidden ones too) with its SHA-256.
 public func directoryHashes(_ dir: String) throws -> [String: String] {
     var out: [String: String] = [:]
-    for f in try ShardFiles.list(dir) { out[f] = try FileDigest.sha256(ofFile: ShardFiles.join(dir, f)) }
+    for f in try Files.list(dir) { out[f] = try FileDigest.sha256(ofFile: Files.join(dir, f)) }
     return out
 }

@@ -4,16 +4,16 @@ import Filter
 import Foundation
 import Models
 import Pipeline
+import PipelineFixtures
+import Report
 import Shards
+import Support
 import Synth
 import Testing
-import PipelineFixtures
 
 /// In-process builds from the replay source (real Fashion-MNIST test images drawn by seed).
 @Suite(.enabled(if: Fixtures.fashionAvailable, "needs Fashion-MNIST (apt package dataset-fashion-mnist)"))
 struct BuildTests {
-    init() { ShardsDataset.register() }
-
     static func options(_ out: String, filter: String?, seed: UInt64 = 7) -> BuildOptions {
         var o = BuildOptions(source: "replay:fashion-mnist:test", perClass: 10, out: out)
         o.classes = "0,Trouser,7"

@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import Pipeline
 import Shards
+import Support
 import Testing
 
 @Suite struct PlanAndRecordTests {

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 @testable import Shards
+import Support
+import TestSupport
+import Testing
 
 @Suite struct LayoutAndDigestTests {
     /// The digest TarWriter computes while writing equals the digest of the file on disk, and the

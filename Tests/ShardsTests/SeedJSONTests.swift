@@ -1,7 +1,6 @@
-import Engine
 import Foundation
-import Testing
 @testable import Shards
+import Testing
 
 /// 64-bit seeds in the JSON other tools read are decimal strings (DESIGN, "Numbers a reader must
 /// be able to load"); the plain integers earlier versions wrote still read.

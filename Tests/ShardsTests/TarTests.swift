@@ -1,8 +1,8 @@
-import Engine
 import Foundation
-import Testing
-import TestSupport
 @testable import Shards
+import Support
+import TestSupport
+import Testing
 
 @Suite struct TarTests {
     /// Member contents Python can recompute: byte i of a member is (i * 7 + seed) mod 256.
@@ -141,7 +141,7 @@ import TestSupport
     @Test func writerMisuseAndUnwritableNamesAreErrors() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         let path = dir.file("x.tar")
-        expectFileError(dir.file("missing/x.tar"), "cannot create: No such file or directory") {
+        expectFileError(dir.file("missing/x.tar"), "cannot create: no such file or directory") {
             _ = try TarWriter(path: dir.file("missing/x.tar"), mtime: 0)
         }
         let w = try TarWriter(path: path, mtime: 0)
@@ -225,7 +225,7 @@ import TestSupport
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
         expectFileError(text, "Unrecognized archive format") { _ = try TarReader.members(of: text) }
         expectFileError(empty, "Unrecognized archive format") { _ = try TarReader.members(of: empty) }
-        expectFileError(dir.file("nope.tar"), "No such file or directory") { _ = try TarReader.members(of: dir.file("nope.tar")) }
+        expectFileError(dir.file("nope.tar"), "no such file or directory") { _ = try TarReader.members(of: dir.file("nope.tar")) }
         expectFileError(dir.path, "is a directory") { _ = try TarReader.members(of: dir.path) }
     }
 

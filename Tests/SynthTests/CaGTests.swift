@@ -1,10 +1,12 @@
-import Foundation
-import Testing
-import TestSupport
-import Engine
 import Datasets
+import Engine
+import Foundation
 @testable import Models
+import Support
 @testable import Synth
+import TestSupport
+import Testing
+import Training
 
 /// Small random networks for CaG's plumbing and gradients (no training needed).
 enum Fixtures {

@@ -1,5 +1,6 @@
 import Testing
 import Engine
+import Support
 
 /// Finite-difference gradient check: L = sum(f(inputs) * r) for a fixed random r, the analytic
 /// Float gradient from `backward` against Double central differences of L.

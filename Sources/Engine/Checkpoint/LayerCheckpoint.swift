@@ -1,3 +1,4 @@
+import Support
 extension Layer {
     /// The layer's state as safetensors entries, in state-dict order, sharing the tensors' storage.
     /// Integer state (num_batches_tracked) is written as I64, as PyTorch stores it.

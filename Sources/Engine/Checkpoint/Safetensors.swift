@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 #if _endian(big)
@@ -90,7 +91,7 @@ public enum Safetensors {
     /// Writes `entries` atomically: a temporary file beside `path`, fsync, then rename over `path`.
     public static func write(_ entries: [SafetensorsEntry], metadata: [String: String] = [:], to path: String) throws {
         let bytes = try serialize(entries, metadata: metadata, path: path)
-        try writeAtomically(bytes, to: path)
+        try Files.writeAtomically(bytes, to: path)
     }
 
     /// The exact bytes `write` puts in the file; `path` only names the file in errors.
@@ -204,7 +205,7 @@ public enum Safetensors {
     // MARK: Reading
 
     public static func read(_ path: String) throws -> SafetensorsFile {
-        try parse(try readFile(path), path: path)
+        try parse(try Files.read(path), path: path)
     }
 
     /// Parses the bytes of a whole safetensors file; `path` only names the file in errors.
@@ -337,69 +338,4 @@ public enum Safetensors {
     }
 
     private struct HeaderError: Error { let problem: String }
-
-    // MARK: Files
-
-    /// The whole file, or a one-line error naming it.
-    static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SynthError.file(path, errnoText()) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw SynthError.file(path, errnoText()) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SynthError.file(path, "not a regular file") }
-        let size = Int(st.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, size - done) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw SynthError.file(path, errnoText())
-            }
-            if got == 0 { throw SynthError.file(path, "file shrank while being read") }
-            done += got
-        }
-        return bytes
-    }
-
-    /// Writes to a fresh temporary file in the same directory, fsyncs it, renames it over `path`
-    /// and fsyncs the directory, so `path` holds either the old file or the complete new one.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var fd: Int32 = -1
-        var temp = ""
-        for attempt in 0..<100 {
-            temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(attempt)"
-            fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-            if fd >= 0 || errno != EEXIST { break }
-        }
-        guard fd >= 0 else { throw SynthError.file(path, "cannot create a temporary file beside it: \(errnoText())") }
-        var closed = false
-        do {
-            defer { if !closed { close(fd) } }
-            var done = 0
-            while done < bytes.count {
-                let wrote = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-                if wrote < 0 {
-                    if errno == EINTR { continue }
-                    throw SynthError.file(path, "write failed: \(errnoText())")
-                }
-                done += wrote
-            }
-            guard fsync(fd) == 0 else { throw SynthError.file(path, "fsync failed: \(errnoText())") }
-            closed = true
-            guard close(fd) == 0 else { throw SynthError.file(path, "close failed: \(errnoText())") }
-            guard rename(temp, path) == 0 else { throw SynthError.file(path, "cannot rename the temporary file into place: \(errnoText())") }
-        } catch {
-            unlink(temp)
-            throw error
-        }
-        // Makes the rename itself durable; failing here cannot leave a partial file, so it is not fatal.
-        let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
-    }
 }
-
-func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

@@ -10,7 +10,7 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
     let lda = lda ?? (transA ? m : k)
     let ldb = ldb ?? (transB ? k : n)
     let ldc = ldc ?? n
-    _ = Parallel.configured
+    _ = BLASThreads.configured
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
@@ -20,4 +20,11 @@ public enum BLASThreads {
     /// parallelises with `concurrentPerform` sets it to 1 for the duration.
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     public static var current: Int { Int(openblas_get_num_threads()) }
+
+    /// OpenBLAS runs single-threaded: the engine's `Parallel` is the one level of threading (its
+    /// comment says why). Set once, before the first GEMM (every engine GEMM goes through `sgemm`).
+    static let configured: Bool = {
+        set(1)
+        return true
+    }()
 }

@@ -1,3 +1,4 @@
+import Support
 /// nn.Conv2d with square kernels: weight [out, in, k, k], bias [out].
 public final class Conv2d: Layer {
     /// A var so wrappers (spectral normalisation) can substitute a normalised weight for the forward pass.

@@ -1,3 +1,4 @@
+import Support
 /// nn.Dropout: inverted dropout while training, the identity in evaluation. Owns its random
 /// stream so that a seeded model drops the same elements on every run.
 public final class Dropout: Layer {

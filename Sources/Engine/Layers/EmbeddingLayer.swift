@@ -1,3 +1,4 @@
+import Support
 /// nn.Embedding: a [count, dim] table ("weight") initialised N(0, 1) as in PyTorch.
 public final class Embedding: Layer {
     public let weight: Tensor

@@ -1,3 +1,4 @@
+import Support
 /// One named tensor of a layer's state, as it appears in a PyTorch `state_dict`.
 public struct StateEntry {
     public let name: String

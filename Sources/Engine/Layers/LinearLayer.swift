@@ -1,3 +1,4 @@
+import Support
 /// nn.Linear: weight [out, in], bias [out].
 public final class Linear: Layer {
     public let weight: Tensor

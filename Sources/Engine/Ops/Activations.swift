@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// Elementwise y = f(x) whose derivative can be written from x and y; one pass each way, split

@@ -1,3 +1,4 @@
+import Support
 /// Batch normalisation of [N, C] or [N, C, H, W] (any [N, C, ...]) over every axis but the
 /// channel axis, with PyTorch's semantics exactly:
 /// - training: normalise with the batch mean and the biased batch variance, and move the running

@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// How many samples one column-matrix chunk (and one GEMM) covers.

@@ -1,3 +1,4 @@
+import Support
 /// Inverted dropout: in training each element is zeroed with probability p and the survivors are
 /// scaled by 1/(1-p), so evaluation is the identity (which is also what p == 0 gives). One uniform
 /// draw per element from `rng`, so a seeded generator reproduces the same mask.

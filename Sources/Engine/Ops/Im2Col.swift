@@ -1,3 +1,4 @@
+import Support
 import Dispatch
 
 /// The window sweep of a 2-D convolution over an image batch: which input pixel each

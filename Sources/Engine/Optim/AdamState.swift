@@ -1,3 +1,4 @@
+import Support
 extension Adam {
     /// The optimiser's moments and per-parameter step counts as checkpoint entries, named
     /// `<prefix><i>.exp_avg`, `.exp_avg_sq` and `.step` after torch's optimizer state_dict

@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Foundation
 import Models
 

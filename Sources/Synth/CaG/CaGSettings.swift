@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Support
 
 /// CaG's settings as text KEY=VALUE pairs, as `synth build --source-option` passes them and the
 /// manifest records them. `settingTable` is the one list of them: what is accepted, what each sets,

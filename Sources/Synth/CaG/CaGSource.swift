@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Foundation
 import Models
 
@@ -42,7 +43,7 @@ public final class CaGSource: SampleSource {
             guard FileManager.default.fileExists(atPath: statsPath) else {
                 throw SynthError.file(statsPath, "missing: the distribution and per-class batch-norm priors need the classifier's statistics (synth stats --model \(path) --data SPEC)")
             }
-            let stats = try FeatureStatistics.load(statsPath, classifierSHA256: try sha256Hex(ofFile: path))
+            let stats = try FeatureStatistics.load(statsPath, classifierSHA256: try FileDigest.sha256(ofFile: path))
             guard stats.classes == model.card.classes, stats.dimension == model.featureDimension else {
                 throw SynthError.file(statsPath, "has \(stats.classes) classes x \(stats.dimension) features, the classifier \(model.card.classes) x \(model.featureDimension)")
             }

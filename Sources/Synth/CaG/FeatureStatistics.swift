@@ -1,8 +1,6 @@
-import Crypto
-import Datasets
 import Engine
 import Foundation
-import Models
+import Support
 
 /// Per-class statistics of a classifier's activations on its training data, for CaG's priors:
 /// - mu_c, sigma_c of the penultimate features h (eq. 6-7, the distribution loss);
@@ -17,6 +15,9 @@ public struct FeatureStatistics {
     public struct LayerStatistics {
         public let name: String
         public let channels: Int
+        public init(name: String, channels: Int, classMean: [Float], classVar: [Float]) {
+            self.name = name; self.channels = channels; self.classMean = classMean; self.classVar = classVar
+        }
         /// [K, C] row-major: per-class channel mean and (population) variance.
         public var classMean: [Float]
         public var classVar: [Float]
@@ -43,81 +44,10 @@ public struct FeatureStatistics {
         return base + ".stats" + suffix
     }
 
-    /// One pass over `data` in evaluation mode.
-    public static func compute(_ model: Classifier, data: Dataset, classifierSHA256: String,
-                               batchSize: Int = 500) throws -> FeatureStatistics {
-        let k = model.card.classes, d = model.featureDimension
-        guard data.channels == model.card.channels, data.height == model.card.height, data.width == model.card.width else {
-            throw SynthError("\(data.name): images are \(data.channels)x\(data.height)x\(data.width), the classifier expects \(model.card.inputShape.map(String.init).joined(separator: "x"))")
-        }
-        if let bad = data.labels.first(where: { $0 < 0 || $0 >= k }) {
-            throw SynthError("\(data.name): label \(bad) outside the classifier's \(k) classes")
-        }
-        let bns = batchNormLayers(of: model)
-        var fSum = [Double](repeating: 0, count: k * d), fSq = fSum
-        var counts = [Int](repeating: 0, count: k)
-        var lSum = bns.map { [Double](repeating: 0, count: k * $0.layer.channels) }
-        var lSq = lSum
-        var lCount = bns.map { _ in [Double](repeating: 0, count: k) }
-        var labels: [Int] = []
-        for (li, bn) in bns.enumerated() {
-            bn.layer.inputObserver = { x in
-                let n = x.shape[0], c = x.shape[1], inner = x.count / max(n * c, 1)
-                for i in 0..<n {
-                    let y = labels[i]
-                    for ch in 0..<c {
-                        let p = x.ptr + (i * c + ch) * inner
-                        var s = 0.0, q = 0.0
-                        for j in 0..<inner { let v = Double(p[j]); s += v; q += v * v }
-                        lSum[li][y * c + ch] += s; lSq[li][y * c + ch] += q
-                    }
-                    lCount[li][y] += Double(inner)
-                }
-            }
-        }
-        defer { for bn in bns { bn.layer.inputObserver = nil } }
-        let wasTraining = model.isTraining
-        model.eval()
-        defer { model.train(wasTraining) }
-        Autodiff.withoutGrad {
-            var offset = 0
-            while offset < data.count {
-                let idx = Array(offset..<min(offset + batchSize, data.count))
-                offset += idx.count
-                labels = idx.map { data.labels[$0] }
-                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
-                let h = model.features(x)
-                for (r, y) in labels.enumerated() {
-                    counts[y] += 1
-                    for j in 0..<d { let v = Double(h.ptr[r * d + j]); fSum[y * d + j] += v; fSq[y * d + j] += v * v }
-                }
-            }
-        }
-        var mean = [Float](repeating: 0, count: k * d), std = mean
-        for y in 0..<k where counts[y] > 0 {
-            let n = Double(counts[y])
-            for j in 0..<d {
-                let m = fSum[y * d + j] / n
-                let v = n > 1 ? max(fSq[y * d + j] - n * m * m, 0) / (n - 1) : 0
-                mean[y * d + j] = Float(m); std[y * d + j] = Float(v.squareRoot())
-            }
-        }
-        let layers = bns.enumerated().map { li, bn -> LayerStatistics in
-            let c = bn.layer.channels
-            var lm = [Float](repeating: 0, count: k * c), lv = lm
-            for y in 0..<k where lCount[li][y] > 0 {
-                let n = lCount[li][y]
-                for ch in 0..<c {
-                    let m = lSum[li][y * c + ch] / n
-                    lm[y * c + ch] = Float(m)
-                    lv[y * c + ch] = Float(max(lSq[li][y * c + ch] / n - m * m, 0))
-                }
-            }
-            return LayerStatistics(name: bn.name, channels: c, classMean: lm, classVar: lv)
-        }
-        return FeatureStatistics(classes: k, dimension: d, classMean: mean, classStd: std, classCounts: counts,
-                                 layers: layers, classifierSHA256: classifierSHA256, data: data.name)
+    public init(classes: Int, dimension: Int, classMean: [Float], classStd: [Float], classCounts: [Int],
+                layers: [LayerStatistics], classifierSHA256: String, data: String) {
+        self.classes = classes; self.dimension = dimension; self.classMean = classMean; self.classStd = classStd
+        self.classCounts = classCounts; self.layers = layers; self.classifierSHA256 = classifierSHA256; self.data = data
     }
 
     public func save(to path: String) throws {
@@ -177,10 +107,4 @@ public func batchNormLayers(of layer: Layer, prefix: String = "") -> [(name: Str
         if let bn = child as? BatchNorm { out.append((full, bn)) } else { out += batchNormLayers(of: child, prefix: full) }
     }
     return out
-}
-
-/// Hex sha256 of a file's bytes (model files are a few megabytes).
-public func sha256Hex(ofFile path: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else { throw SynthError.file(path, "cannot be read") }
-    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }

@@ -1,4 +1,5 @@
 import Engine
+import Support
 
 /// MAE-style random patch masks: the image is cut into patch x patch squares and a fixed share of
 /// them, chosen uniformly without replacement per image, is hidden. Exactly round(ratio * patches)

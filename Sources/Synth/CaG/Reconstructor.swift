@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Models
 
 /// CaG's mask-based stochastic reconstruction module g (eq. 2): a small convolutional masked

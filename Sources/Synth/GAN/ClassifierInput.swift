@@ -4,7 +4,7 @@ import Models
 /// Generator output in [-1, 1] as a classifier's normalised input: pixels p = (g + 1) / 2, then
 /// (p - mean[c]) / std[c] from the classifier's card. Differentiable (the input generator trains
 /// through it).
-func classifierInput(_ g: Tensor, card: ModelCard) -> Tensor {
+public func classifierInput(_ g: Tensor, card: ModelCard) -> Tensor {
     let c = g.shape[1]
     precondition(card.mean.count == c && card.std.count == c, "classifierInput: card for \(card.channels) channels, images have \(c)")
     if c == 1 {
@@ -16,6 +16,6 @@ func classifierInput(_ g: Tensor, card: ModelCard) -> Tensor {
 }
 
 /// Pixels in [0, 1] (a source's output) as a classifier's normalised input.
-func classifierInput(unit x: Tensor, card: ModelCard) -> Tensor {
+public func classifierInput(unit x: Tensor, card: ModelCard) -> Tensor {
     classifierInput(x * 2 - 1, card: card)
 }

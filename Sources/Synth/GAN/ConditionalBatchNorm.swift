@@ -1,4 +1,5 @@
 import Engine
+import Support
 
 /// The generator's batch norm: class-conditional (de Vries et al. 2017; Miyato & Koyama 2018) when
 /// built with a class count, plain affine batch norm otherwise.

@@ -1,5 +1,5 @@
-import Engine
 import Models
+import Support
 
 /// The shape of a residual GAN (generator "resgan-g", discriminator "resgan-d"): image, classes,
 /// conditioning, residual block type and widths. Everything needed to rebuild either network.

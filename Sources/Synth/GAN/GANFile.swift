@@ -1,5 +1,5 @@
-import Engine
 import Models
+import Support
 
 /// Generator checkpoints: the (EMA) generator's state under PyTorch names and its `ModelCard`
 /// (kind "generator", arch "resgan-g"), so one file rebuilds a sampler.

@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Foundation
 
 /// Samples of one or several class-conditional generators (seed 003 §III-C: several GANs trained

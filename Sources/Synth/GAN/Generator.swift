@@ -1,4 +1,5 @@
 import Engine
+import Support
 
 /// An up-sampling residual block of the generator (SNGAN/BigGAN style):
 ///   F(x) = c2(relu(b2(c1(up(relu(b1(x)))))))        with b1, b2 conditional batch norms

@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Models
 
 /// Seed 002's input generator: a small MLP from a one-hot class to the mean and log standard

@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Foundation
 
 /// Seed 002's source: a frozen unconditional generator steered by an input generator that maps a

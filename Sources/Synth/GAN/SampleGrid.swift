@@ -1,5 +1,6 @@
 import Datasets
 import Engine
+import Support
 import Foundation
 
 /// PNG contact sheets for eyeballing generators: one row per class, 1 px gaps.

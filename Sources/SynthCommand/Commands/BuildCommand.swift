@@ -1,8 +1,8 @@
 import ArgumentParser
-import Engine
 import Filter
 import Foundation
 import Pipeline
+import Support
 import Synth
 
 struct BuildCommand: ParsableCommand {

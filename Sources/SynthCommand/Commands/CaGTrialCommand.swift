@@ -2,9 +2,11 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
+import Measure
 import Models
+import Support
 import Synth
-import Trainer
+import Training
 
 /// A development driver for CaG's priors, independent of the build pipeline: generate K accepted
 /// samples per class (filtered by an independent classifier, as `synth build` does), train a

@@ -1,9 +1,10 @@
 import ArgumentParser
-import Crypto
+import Datasets
 import Engine
 import Foundation
-import Models
+import Support
 import Synth
+import Training
 
 struct ConditionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,8 +58,8 @@ struct ConditionCommand: ParsableCommand {
             print(s)
         }
         let last = reports.last!
-        var info = ["generator": generator, "generator_sha256": try fileSHA256(generator), "classifier": classifier,
-                    "classifier_sha256": try fileSHA256(classifier), "kl_weight": String(kl), "temperature": String(temperature), "epochs": String(epochs),
+        var info = ["generator": generator, "generator_sha256": try FileDigest.sha256(ofFile: generator), "classifier": classifier,
+                    "classifier_sha256": try FileDigest.sha256(ofFile: classifier), "kl_weight": String(kl), "temperature": String(temperature), "epochs": String(epochs),
                     "steps_per_epoch": String(stepsPerEpoch), "batch": String(batch), "lr": String(lr), "schedule": schedule.rawValue, "seed": String(seed),
                     "accuracy_classifier": String(format: "%.4f", last.accuracyC), "tool": "synth \(SynthVersion.string)"]
         if let judge, let a = last.accuracyJudge {
@@ -74,10 +75,5 @@ struct ConditionCommand: ParsableCommand {
         } else {
             print("saved \(out)")
         }
-    }
-
-    private func fileSHA256(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw SynthError.file(path, "cannot be read") }
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

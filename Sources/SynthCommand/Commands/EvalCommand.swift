@@ -1,10 +1,10 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Filter
 import Foundation
 import Models
-import Trainer
+import Support
+import Training
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

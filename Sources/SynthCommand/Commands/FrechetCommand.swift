@@ -1,9 +1,8 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Foundation
+import Measure
 import Models
-import Synth
 
 struct FrechetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

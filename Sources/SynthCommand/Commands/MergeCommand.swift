@@ -1,7 +1,8 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Pipeline
 import Shards
+import Support
 
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,7 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         let result = try ShardMerge.merge(dir: dir)
         let m = result.manifest
-        let path = ShardFiles.join(dir, ShardFiles.manifest)
+        let path = Files.join(dir, ShardFiles.manifest)
         print("\(path): \(counted(m.numSamples, "sample")) in \(counted(m.shardlist.count, "shard"))\(result.merged ? "" : " (already merged)")")
         // The merge of short parts is as short as the single-process build would have been.
         try ShortBuild.check(m, path: path, allowShort: allowShort)

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Foundation
+import Pipeline
 import Shards
+import Support
 
 struct PackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,7 +28,7 @@ struct PackCommand: ParsableCommand {
         let dataset = try Dataset.load(spec: data)
         let manifest = try ShardPack.pack(dataset, spec: data, dir: out, name: options.shardName, shardSize: shardSize,
                                           tool: "synth \(SynthVersion.string)")
-        print("\(ShardFiles.join(out, ShardFiles.manifest)): \(counted(manifest.numSamples, "sample")) in \(counted(manifest.shardlist.count, "shard"))")
+        print("\(Files.join(out, ShardFiles.manifest)): \(counted(manifest.numSamples, "sample")) in \(counted(manifest.shardlist.count, "shard"))")
     }
 }
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Foundation
-import Shards
+import Report
+import Support
 
 struct PreviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,9 +20,9 @@ struct PreviewCommand: ParsableCommand {
 
     func run() throws {
         try OutputPath.checkWritable(out)
-        let spec: DataSpec = dir.contains(":") && !ShardFiles.isDirectory(dir) ? try DataSpec(parsing: dir) : .shards(dir: dir)
+        let spec: DataSpec = dir.contains(":") && !Files.isDirectory(dir) ? try DataSpec(parsing: dir) : .shards(dir: dir)
         let grid = try ShardPreview.grid(try Dataset.load(spec), perRow: perRow)
-        try ShardFiles.writeAtomically(grid.png, to: out)
+        try Files.writeAtomically(grid.png, to: out)
         print("\(out): rows " + grid.rows.map { "\($0) \(grid.classNames[$0])" }.joined(separator: ", "))
     }
 }

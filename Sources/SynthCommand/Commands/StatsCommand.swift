@@ -1,8 +1,8 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Foundation
 import Models
+import Support
 import Synth
 
 struct StatsCommand: ParsableCommand {
@@ -30,7 +30,7 @@ struct StatsCommand: ParsableCommand {
         guard dataset.classNames.count <= classifier.card.classes else {
             throw SynthError.file(model, "knows \(classifier.card.classes) classes, \(data) has \(dataset.classNames.count)")
         }
-        let stats = try FeatureStatistics.compute(classifier, data: dataset, classifierSHA256: try sha256Hex(ofFile: model))
+        let stats = try FeatureStatistics.compute(classifier, data: dataset, classifierSHA256: try FileDigest.sha256(ofFile: model))
         try stats.save(to: path)
         print("saved \(path) (\(counted(stats.classes, "class")) x \(counted(stats.dimension, "feature")), \(counted(stats.layers.count, "batch-norm layer")), \(counted(dataset.count, "image")))")
     }

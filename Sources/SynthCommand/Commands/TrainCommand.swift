@@ -1,9 +1,10 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Foundation
+import Measure
 import Models
-import Trainer
+import Support
+import Training
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

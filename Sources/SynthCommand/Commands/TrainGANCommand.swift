@@ -2,7 +2,9 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
+import Support
 import Synth
+import Training
 
 struct TrainGANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,9 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
+import Support
 import Synth
+import Training
 
 struct TrainMAECommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Datasets
 import Foundation
-import Shards
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 enum OutputPath {
     /// Fails before any work is done when the output's directory is missing or not writable,

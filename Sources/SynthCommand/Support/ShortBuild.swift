@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import Shards
+import Support
 
 /// DESIGN "Short builds": a build (a worker's part, a merge) that keeps fewer samples than planned
 /// has written its manifest, says on stderr which classes fell short and by how much and which

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Foundation
 import Models
-import Trainer
+import Support
+import Training
 
 /// The counterpart of ../shared/reference/torch_train_epoch.py: ref-cnn on Fashion-MNIST, batch
 /// 128, Adam 1e-3, seed 0, timed from the first step to the last (data loading excluded, as there).

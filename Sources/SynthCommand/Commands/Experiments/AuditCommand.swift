@@ -1,12 +1,12 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Filter
 import Foundation
 import Models
 import Pipeline
 import Report
 import Shards
+import Support
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +44,7 @@ struct AuditCommand: ParsableCommand {
         if !noFeatures {
             if let model {
                 modelPath = model
-            } else if ShardFiles.exists(BuildDefaults.filterModel) {
+            } else if Files.exists(BuildDefaults.filterModel) {
                 modelPath = BuildDefaults.filterModel
             }
         }

@@ -2,9 +2,11 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
+import Measure
 import Models
 import Shards
-import Trainer
+import Support
+import Training
 
 /// The training flags every CAS-style measurement shares (cas, compress), so a synthetic set and
 /// the real subsets it is compared with are trained the same way.
@@ -35,13 +37,13 @@ struct CASOptions: ParsableArguments {
 /// its directory, whose manifest can take evaluations and a report.
 enum SynthDatasetDir {
     static func of(_ spec: DataSpec) -> String? {
-        guard case .shards(let dir) = spec.base, ShardFiles.exists(ShardFiles.join(dir, ShardFiles.manifest)) else { return nil }
+        guard case .shards(let dir) = spec.base, Files.exists(Files.join(dir, ShardFiles.manifest)) else { return nil }
         return dir
     }
 
     /// `DIR` or `shards:DIR[@N]` as a spec: a bare existing directory is read as shards.
     static func spec(_ text: String) throws -> DataSpec {
-        if ShardFiles.isDirectory(text) { return .shards(dir: text) }
+        if Files.isDirectory(text) { return .shards(dir: text) }
         return try DataSpec(parsing: text)
     }
 }

@@ -2,10 +2,11 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
+import Measure
 import Models
 import Report
 import Shards
-import Trainer
+import Support
 
 struct CasCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

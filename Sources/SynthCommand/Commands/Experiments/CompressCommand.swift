@@ -1,10 +1,10 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Foundation
+import Measure
 import Report
 import Shards
-import Trainer
+import Support
 
 struct CompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +44,7 @@ struct CompressCommand: ParsableCommand {
         // Every synthetic set is read (and its shards checked against its manifest) before any training.
         var sets: [(dir: String, data: Dataset)] = []
         for dir in synthetic {
-            guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
+            guard Files.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
             sets.append((dir, try Dataset.load(.shards(dir: dir))))
         }
         let realData = try Dataset.load(spec: real), testData = try Dataset.load(spec: test)
@@ -52,17 +52,17 @@ struct CompressCommand: ParsableCommand {
         let settings = training.settings()
         let line = ProgressLine(verbose: verbose)
 
-        let cached = try curve.flatMap { ShardFiles.exists($0) ? try RealCurves.read($0) : nil }
+        let cached = try curve.flatMap { Files.exists($0) ? try RealCurves.read($0) : nil }
         let curves = try CompressionExperiment.realCurves(
             real: realData, test: testData, sizes: sizeList, settings: settings, epochs: curveEpochs, cached: cached,
-            save: { c in if let curve { try ShardFiles.writeAtomically(c.encoded(), to: curve) } },
+            save: { c in if let curve { try Files.writeAtomically(c.encoded(), to: curve) } },
             progress: { n, stage, p in
                 line.emit(trainingLine("real \(n) (same \(stage == .sameSteps ? "steps" : "epochs"))", p), final: p.step == p.totalSteps)
             })
 
         var placements: [CompressionPlacement] = []
         for (dir, data) in sets {
-            let manifest = try? Manifest.read(ShardFiles.join(dir, ShardFiles.manifest))
+            let manifest = try? Manifest.read(Files.join(dir, ShardFiles.manifest))
             let stored = retrain ? nil : try manifest.flatMap { try DatasetEvaluations.of($0).storedWhole(test: testData.name, settings: settings) }
             let cas: CASResult
             if let stored {
@@ -87,7 +87,7 @@ struct CompressCommand: ParsableCommand {
         }
 
         let table = CompressionTable(curves: curves, datasets: placements)
-        if let out { try ShardFiles.writeAtomically(Array(JSONOutput.string(table).utf8) + [10], to: out) }
+        if let out { try Files.writeAtomically(Array(JSONOutput.string(table).utf8) + [10], to: out) }
         if json {
             print(JSONOutput.string(table))
         } else {

@@ -2,8 +2,8 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
-import Shards
-import Trainer
+import Measure
+import Support
 
 extension SyntheticReplayLabels: ExpressibleByArgument {}
 
@@ -63,7 +63,7 @@ struct ReplayEvalCommand: ParsableCommand {
                                       cosine: schedule == .cosine, seed: seed, syntheticLabels: syntheticLabels)
         var sets: [(name: String, data: Dataset)] = []
         for dir in synthetic {
-            guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
+            guard Files.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
             sets.append((dir, try Dataset.load(.shards(dir: dir))))
         }
         let trainData = try Dataset.load(spec: data), testData = try Dataset.load(spec: test)
@@ -72,7 +72,7 @@ struct ReplayEvalCommand: ParsableCommand {
                                               realBuffers: buffer) { stage, p in
             line.emit(trainingLine("\(stage)", p), final: p.step == p.totalSteps)
         }
-        if let out { try ShardFiles.writeAtomically(Array(JSONOutput.string(result).utf8) + [10], to: out) }
+        if let out { try Files.writeAtomically(Array(JSONOutput.string(result).utf8) + [10], to: out) }
         if json {
             print(JSONOutput.string(result))
             return

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Datasets
-import Engine
 import Foundation
+import Measure
 import Report
 import Shards
+import Support
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,12 +21,12 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The dataset directory.") var dir: String
 
     func run() throws {
-        guard ShardFiles.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
+        guard Files.isDirectory(dir) else { throw SynthError.file(dir, "no such directory") }
         try ShardsDataset.checkFinished(dir: dir)
-        guard ShardFiles.exists(ShardFiles.join(dir, ShardFiles.manifest)) else {
+        guard Files.exists(Files.join(dir, ShardFiles.manifest)) else {
             throw SynthError.file(dir, "no manifest.json: not a dataset synth wrote")
         }
         try DatasetReport.refresh(dir: dir)
-        print("\(ShardFiles.join(dir, DatasetReport.markdownFile)), \(ShardFiles.join(dir, DatasetReport.htmlFile))")
+        print("\(Files.join(dir, DatasetReport.markdownFile)), \(Files.join(dir, DatasetReport.htmlFile))")
     }
 }

@@ -1,0 +1,174 @@
+import Engine
+import Foundation
+import Models
+import Support
+@testable import Synth
+@testable import Training
+@testable import Measure
+import TestSupport
+import Testing
+
+@Suite("GAN sources")
+struct GANSourceTests {
+    func generators(_ n: Int, conditional: Bool = true) -> [ResGANGenerator] {
+        let data = toyDataset()
+        return (0..<n).map { s in
+            var rng = RNG(seed: UInt64(100 + s))
+            let g = ResGANGenerator(toyGAN(data, conditional: conditional), rng: &rng)
+            // Class tables away from their (class-blind) initial values.
+            for s in g.stateDict() where s.name.hasSuffix("gain.weight") || s.name.hasSuffix("bias.weight") {
+                rng.fillNormal(s.tensor.ptr, count: s.tensor.count, mean: s.name.hasSuffix("gain.weight") ? 1 : 0, std: 0.5)
+            }
+            g.recomputeStatistics(batches: 2, batchSize: 8, seed: 1)
+            return g
+        }
+    }
+
+    @Test("generate is deterministic in (label, count, seed), values in [0, 1]")
+    func determinism() throws {
+        let source = try GANSource(generators: generators(3), files: ["a", "b", "c"])
+        let a = try source.generate(label: 1, count: 20, seed: 42)
+        let b = try source.generate(label: 1, count: 20, seed: 42)
+        #expect(a.shape == [20, 1, 8, 8])
+        #expect(a.array == b.array)
+        #expect(a.array.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(try source.generate(label: 1, count: 20, seed: 43).array != a.array)
+        #expect(try source.generate(label: 2, count: 20, seed: 42).array != a.array)
+        #expect(source.sourceName == "gan" && source.modelFiles == ["a", "b", "c"])
+        #expect(throws: SynthError.self) { try source.generate(label: 3, count: 1, seed: 0) }
+    }
+
+    @Test("each sample comes from one generator, chosen per sample from the seed")
+    func severalGenerators() throws {
+        let gs = generators(2)
+        let both = try GANSource(generators: gs, files: ["a", "b"])
+        let x = try both.generate(label: 0, count: 16, seed: 7)
+        // Recompute every sample with each generator alone from its own latent.
+        var used = Set<Int>()
+        for i in 0..<16 {
+            var rng = RNG(seed: RNG.derive(7, UInt64(i)))
+            let k = rng.int(below: 2)
+            let z = Tensor((0..<8).map { _ in rng.normal() }, shape: [1, 8])
+            let y = Autodiff.withoutGrad { gs[k](z, labels: [0]) }
+            for j in 0..<64 { #expect(abs((y[j] + 1) / 2 - x[i * 64 + j]) < 1e-5) }
+            used.insert(k)
+        }
+        #expect(used == [0, 1])
+    }
+
+    @Test("latent-conditioned source: deterministic, z = mu + sigma * eps")
+    func latentSource() throws {
+        let g = generators(1, conditional: false)[0]
+        var rng = RNG(seed: 5)
+        let ig = InputGenerator(classNames: ["class0", "class1", "class2"], zDim: 8, hidden: 6, rng: &rng)
+        ig.eval()
+        let source = LatentGANSource(generator: g, inputGenerator: ig, files: ["g", "i"])
+        let a = try source.generate(label: 2, count: 5, seed: 9)
+        #expect(a.array == (try source.generate(label: 2, count: 5, seed: 9)).array)
+        #expect(a.shape == [5, 1, 8, 8])
+        #expect(try source.generate(label: 0, count: 0, seed: 9).shape == [0, 1, 8, 8])
+    }
+
+    @Test("input generator files round-trip; a mismatched latent size is refused naming the file")
+    func inputGeneratorFiles() throws {
+        let dir = ScratchDirectory()
+        defer { dir.cleanup() }
+        let data = toyDataset()
+        let t = try GANTrainer(gan: toyGAN(data, conditional: false), training: GANTrainingConfig(steps: 1, batchSize: 8), data: data)
+        try t.run()
+        try t.exportGenerator(to: dir.file("u.safetensors"))
+        var rng = RNG(seed: 1)
+        let ig = InputGenerator(classNames: data.classNames, zDim: 8, rng: &rng)
+        try ig.save(to: dir.file("i.safetensors"), imageShape: [1, 8, 8])
+        let source = try LatentGANSource(generatorPath: dir.file("u.safetensors"), inputGeneratorPath: dir.file("i.safetensors"))
+        #expect(source.classNames == data.classNames)
+        let bad = InputGenerator(classNames: data.classNames, zDim: 9, rng: &rng)
+        try bad.save(to: dir.file("bad.safetensors"), imageShape: [1, 8, 8])
+        expectFileError(dir.file("bad.safetensors")) {
+            _ = try LatentGANSource(generatorPath: dir.file("u.safetensors"), inputGeneratorPath: dir.file("bad.safetensors"))
+        }
+        expectFileError(dir.file("u.safetensors")) { _ = try InputGenerator.load(dir.file("u.safetensors")) }
+    }
+
+    @Test("input generator training lowers the classifier's cross-entropy and keeps sigma away from 0")
+    func conditioning() throws {
+        let data = toyDataset()
+        var rng = RNG(seed: 3)
+        let g = ResGANGenerator(toyGAN(data, conditional: false), rng: &rng)
+        g.recomputeStatistics(batches: 2, batchSize: 8, seed: 1)
+        let c = try Architectures.classifier(ModelCard(kind: "classifier", arch: "ref-cnn", classNames: data.classNames,
+                                                       channels: 1, height: 8, width: 8, mean: [0.5], std: [0.5]), seed: 4)
+        c.eval()
+        let trainer = try InputGeneratorTrainer(generator: g, classifier: c, judge: c, classNames: data.classNames,
+                                                config: ConditionConfig(epochs: 3, stepsPerEpoch: 20, batchSize: 16, learningRate: 1e-2,
+                                                                        klWeight: 0.1, evalPerClass: 20))
+        let reports = trainer.run()
+        #expect(reports.count == 3)
+        #expect(reports.last!.crossEntropy < reports.first!.crossEntropy)
+        #expect(reports.last!.meanSigma > 0.2)
+        #expect(reports.last!.accuracyJudge == reports.last!.accuracyC)
+        // Settings that cannot train are refused before any work.
+        for bad in [ConditionConfig(temperature: 0), ConditionConfig(temperature: .nan), ConditionConfig(klWeight: -1), ConditionConfig(learningRate: 0)] {
+            #expect(throws: SynthError.self) { try bad.validate() }
+        }
+    }
+}
+
+@Suite("Frechet distance")
+struct FrechetTests {
+    @Test("Jacobi eigen-decomposition reconstructs the matrix")
+    func eigen() {
+        var rng = RNG(seed: 1)
+        let n = 12
+        var m = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in i..<n { let v = Double(rng.normal()); m[i * n + j] = v; m[j * n + i] = v } }
+        let (l, v) = FrechetDistance.symmetricEigen(m, n: n)
+        for i in 0..<n {
+            for j in 0..<n {
+                var s = 0.0
+                for k in 0..<n { s += v[i * n + k] * l[k] * v[j * n + k] }
+                #expect(abs(s - m[i * n + j]) < 1e-9)
+            }
+        }
+    }
+
+    @Test("closed forms: equal sets give 0; diagonal covariances give |dmu|^2 + sum (sqrt a - sqrt b)^2")
+    func closedForms() {
+        var rng = RNG(seed: 2)
+        let n = 4000, d = 3
+        var a = [Float](repeating: 0, count: n * d), b = a
+        let sa: [Float] = [1, 2, 0.5], sb: [Float] = [2, 1, 0.5], mb: [Float] = [1, 0, -1]
+        for i in 0..<n {
+            for j in 0..<d {
+                a[i * d + j] = sa[j] * rng.normal()
+                b[i * d + j] = mb[j] + sb[j] * rng.normal()
+            }
+        }
+        let ga = a.withUnsafeBufferPointer { GaussianStatistics(features: $0.baseAddress!, count: n, dim: d) }
+        let gb = b.withUnsafeBufferPointer { GaussianStatistics(features: $0.baseAddress!, count: n, dim: d) }
+        #expect(abs(FrechetDistance.distance(ga, ga)) < 1e-9)
+        // |dmu|^2 = 2, sum (sqrt a - sqrt b)^2 = (1 - 2)^2 + (2 - 1)^2 = 2, up to sampling error.
+        #expect(abs(FrechetDistance.distance(ga, gb) - 4) < 0.25)
+        // Exact check with diagonal statistics built by hand.
+        let da = GaussianStatisticsFixture.diagonal(mean: [0, 0], variances: [4, 1])
+        let db = GaussianStatisticsFixture.diagonal(mean: [1, 2], variances: [1, 9])
+        #expect(abs(FrechetDistance.distance(da, db) - (5 + 1 + 4)) < 1e-5)
+    }
+}
+
+enum GaussianStatisticsFixture {
+    /// Statistics with exactly the given diagonal covariance, from four mirrored points per axis.
+    static func diagonal(mean: [Double], variances: [Double]) -> GaussianStatistics {
+        let d = mean.count
+        // 2d points: mean +- s_j * sqrt(n-1 / 2) e_j gives variance s_j^2 on axis j, 0 elsewhere.
+        let n = 2 * d
+        var f = [Float](repeating: 0, count: n * d)
+        for j in 0..<d {
+            let off = (variances[j] * Double(n - 1) / 2).squareRoot()
+            for k in 0..<d { f[(2 * j) * d + k] = Float(mean[k]); f[(2 * j + 1) * d + k] = Float(mean[k]) }
+            f[(2 * j) * d + j] += Float(off)
+            f[(2 * j + 1) * d + j] -= Float(off)
+        }
+        return f.withUnsafeBufferPointer { GaussianStatistics(features: $0.baseAddress!, count: n, dim: d) }
+    }
+}
