@@ -15,7 +15,8 @@ struct BuildCommand: ParsableCommand {
         Examples:
           synth build --source cag --classes 10 --per-class 1000 --out data/cag
           synth build --source cag --classes Dress,Coat --per-class 500 \\
-              --source-option noise=0.3 --source-option steps_per_stage=100 --out data/cag2
+              --source-option noise=0.3 --source-option steps_per_stage=100 \\
+              --out data/cag2
           synth build --source gan --generator models/gan-concat-s1.safetensors \\
               models/gan-concat-s2.safetensors --per-class 1000 --out data/gan
           synth build --source gan-latent --per-class 1000 --out data/latent \\
