@@ -145,9 +145,9 @@ extension CaGConfig {
     public static func settingsHelp(width: Int = 79) -> String {
         let defaults = CaGConfig()
         return settingTable.map { s in
-            let notes = s.value(in: defaults).map { ["default \($0.isEmpty ? "none" : $0)"] } ?? []
-            let former = s.formerKeys.isEmpty ? [] : ["formerly " + s.formerKeys.joined(separator: ", ")]
-            let head = "  \(s.key)=\(s.values)" + (notes + former).map { "   (\($0))" }.joined()
+            let notes = (s.value(in: defaults).map { ["default \($0.isEmpty ? "none" : $0)"] } ?? [])
+                + (s.formerKeys.isEmpty ? [] : ["formerly " + s.formerKeys.joined(separator: ", ")])
+            let head = "  \(s.key)=\(s.values)" + (notes.isEmpty ? "" : "   (" + notes.joined(separator: "; ") + ")")
             return ([head] + wrap(s.meaning, width: width - 6).map { "      " + $0 }).joined(separator: "\n")
         }.joined(separator: "\n")
     }
