@@ -70,7 +70,7 @@ struct ExamplesTests {
         }
         // Unfiltered so that a 1-step CaG candidate counts: the filter's file is checked above.
         if let i = build.firstIndex(of: "--filter") { build.replaceSubrange(i ... i + 1, with: ["--no-filter"]) }
-        build += ["--source-option", "steps=1", "--source-option", "batch=1"]
+        build += ["--source-option", "steps_per_stage=1", "--source-option", "batch=1"]
         for index in 0..<2 {
             let r = try SynthProcess.run(build, environment: ["JOB_COMPLETION_INDEX": String(index)])
             #expect(r.status == 0, "pod \(index): \(r.stderr)")
@@ -91,7 +91,7 @@ struct ExamplesTests {
         for task in 0..<3 {
             let env = ["SLURM_ARRAY_TASK_ID": String(task), "SLURM_ARRAY_TASK_COUNT": "3", "OUT": out, "MODELS": Self.models,
                        "CLASSES": "3", "PER_CLASS": "1", "SHARD_SIZE": "1", "FILTER": "none"]
-            let r = try Self.bash([Self.root + "/deploy/slurm-array.sh", "--source-option", "steps=1", "--source-option", "batch=1"],
+            let r = try Self.bash([Self.root + "/deploy/slurm-array.sh", "--source-option", "steps_per_stage=1", "--source-option", "batch=1"],
                                   environment: env, in: dir.path)
             #expect(r.status == 0, "task \(task): \(r.stderr)")
         }

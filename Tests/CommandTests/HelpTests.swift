@@ -105,6 +105,9 @@ import Testing
         for setting in CaGConfig.settingTable {
             #expect(text.contains("  \(setting.key)=\(setting.values)"), "synth help build does not list \(setting.key)")
             #expect(text.contains(setting.meaning.split(separator: " ").prefix(4).joined(separator: " ")), "no meaning for \(setting.key)")
+            for former in setting.formerKeys {
+                #expect(text.contains("formerly \(former)"), "synth help build does not say \(former) is \(setting.key)'s former key")
+            }
         }
         #expect(Set(CaGConfig.settingTable.map(\.key)) == CaGConfig.optionKeys)
     }

@@ -37,7 +37,7 @@ struct PythonReaderTests {
         let common = ["--seed", "0"]
         var dirs: [String: String] = [:]
         for (name, args) in [
-            ("cag", ["--source", "cag", "--classes", "0,1", "--per-class", "2", "--source-option", "steps=2", "--source-option", "batch=2", "--no-filter"]),
+            ("cag", ["--source", "cag", "--classes", "0,1", "--per-class", "2", "--source-option", "steps_per_stage=2", "--source-option", "batch=2", "--no-filter"]),
             // Filtered, so the json carries confidence and probs; two shards for the DataLoader's two workers.
             ("gan", ["--source", "gan", "--classes", "0,1", "--per-class", "3", "--shard-size", "3", "--threshold", "0"]),
             // The largest seed, which the build record must not write as an integer.

@@ -44,7 +44,7 @@ struct SourceCommandTests {
         #expect(stats.status == 0, "\(stats.stderr)")
         let args = ["build", "--source", "cag", "--classifier", c, "--reconstructor", recon, "--filter", filter,
                     "--threshold", "0", "--classes", "0,1", "--per-class", "2", "--max-attempts", "16", "--seed", "5",
-                    "--source-option", "steps=2", "--source-option", "batch=4", "--source-option", "bn-loss=0.1",
+                    "--source-option", "steps_per_stage=2", "--source-option", "batch=4", "--source-option", "lambda_bn=0.1",
                     // What a 2-step CaG makes of the fixture is not what is tested: a short build is fine.
                     "--allow-short", "--name", "cag", "--out", dir.file("out")]
         let r = try SynthProcess.run(args)
@@ -65,12 +65,12 @@ struct SourceCommandTests {
         let dir = Scratch(); defer { dir.cleanup() }
         let c = try Fixtures.classifier(seed: 1)
         let r = try SynthProcess.run(["build", "--source", "cag", "--classifier", c, "--source-option", "reconstructor=false",
-                                      "--source-option", "bn-loss=0", "--no-filter", "--classes", "100", "--per-class", "1", "--out", dir.file("out")])
+                                      "--source-option", "lambda_bn=0", "--no-filter", "--classes", "100", "--per-class", "1", "--out", dir.file("out")])
         SynthProcess.expectBadInput(r, mentioning: [c, "10 classes"])
         #expect(!dir.exists("out"))
-        let bad = try SynthProcess.run(["build", "--source", "cag", "--classifier", c, "--source-option", "lambda-div=abc",
+        let bad = try SynthProcess.run(["build", "--source", "cag", "--classifier", c, "--source-option", "lambda_div=abc",
                                         "--no-filter", "--per-class", "1", "--out", dir.file("out2")])
-        SynthProcess.expectBadInput(bad, mentioning: ["lambda-div=abc"])
+        SynthProcess.expectBadInput(bad, mentioning: ["lambda_div=abc"])
     }
 
     @Test func ganFromSeveralGeneratorsAndFromALatentConditionedOne() throws {
@@ -123,7 +123,7 @@ struct SourceCommandTests {
         let dir = Scratch(); defer { dir.cleanup() }
         let out = dir.file("cag")
         let r = try SynthProcess.run(["build", "--source", "cag", "--classes", "10", "--per-class", "1", "--seed", "0",
-                                      "--source-option", "steps=2", "--source-option", "batch=2", "--allow-short", "--out", out],
+                                      "--source-option", "steps_per_stage=2", "--source-option", "batch=2", "--allow-short", "--out", out],
                                      environment: ["SYNTH_MODELS_DIR": Self.shippedModels])
         #expect(r.status == 0, "\(r.stderr)")
         let models = ((try Self.manifest(out))["build"] as? [String: Any])?["models"] as? [[String: Any]] ?? []

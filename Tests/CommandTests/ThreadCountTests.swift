@@ -51,7 +51,7 @@ struct ThreadCountTests {
         let common = ["--classes", "0,5,9", "--per-class", "2", "--seed", "21", "--shard-size", "3", "--name", "ds", "--allow-short", "--out", "OUT"]
         // CaG with its default models, shortened to three stages of two steps; threshold 0 keeps
         // what the filter calls the right class, so the shards hold samples and their probabilities.
-        let cag = try Self.runs("cag", ["build", "--source", "cag", "--source-option", "steps=2,2,2", "--threshold", "0"] + common, in: dir)
+        let cag = try Self.runs("cag", ["build", "--source", "cag", "--source-option", "steps_per_stage=2,2,2", "--threshold", "0"] + common, in: dir)
         Self.expectSame(cag, "build --source cag")
         #expect(try Manifest.read(dir.file("cag-1/manifest.json")).numSamples > 0, "the CaG build kept no sample to compare")
         Self.expectSame(try Self.runs("gan", ["build", "--source", "gan"] + common, in: dir), "build --source gan")

@@ -67,12 +67,12 @@ enum Fixtures {
         config.resolutions = [4, 8]
         config.lambdaDiv = 0.7
         config.lambdaDist = 0.9
-        config.lambdaBN = 0.3
+        config.lambdaBn = 0.3
         config.bnStatistics = bn
         config.jitter = 1
         config.lambdaRec = 0.8
         config.lambdaTarget = 0.6
-        config.lambdaTV = 0.5
+        config.lambdaTv = 0.5
         config.view = view
         let sampler = try CaGSampler(classifiers: [CaGClassifier(f1, statistics: Fixtures.statistics(for: f1, seed: 5)),
                                                    CaGClassifier(f2, statistics: Fixtures.statistics(for: f2, seed: 6))],
@@ -96,9 +96,9 @@ enum Fixtures {
         let f = try Fixtures.classifier(classes: 4, seed: 13)
         var config = CaGConfig()
         config.progressive = false
-        config.useReconstructor = false
+        config.reconstructor = false
         config.parameterization = .clamp
-        config.lambdaBN = 0
+        config.lambdaBn = 0
         config.lambdaDiv = 0.5
         config.lambdaDist = 0.5
         let sampler = try CaGSampler(classifiers: [CaGClassifier(f, statistics: Fixtures.statistics(for: f))],
@@ -159,7 +159,7 @@ enum Fixtures {
         config.stepsPerStage = [2, 2, 3]
         config.blurSigma = 1
         config.noise = 0.5
-        config.lambdaBN = 0
+        config.lambdaBn = 0
         var steps = 0
         let sampler = try CaGSampler(classifiers: [CaGClassifier(f, statistics: nil)], reconstructor: try Fixtures.reconstructor(), config: config)
         let out = sampler.sample(labels: [0, 1, 2, 2], seed: 3) { _, parts in steps += 1; #expect(parts.total.isFinite) }
@@ -171,17 +171,55 @@ enum Fixtures {
 
 @Suite struct CaGSettingsTests {
     @Test func optionsOverrideDefaults() throws {
-        let c = try CaGConfig(options: ["steps": "10,20,30", "lr": "0.2", "reconstructor": "false", "emit": "reconstruction",
-                                        "view": "both", "bn-loss": "0.5", "progressive": "no", "lambda-target": "2", "noise": "0.1"])
-        #expect(c.stepsPerStage == [10, 20, 30] && c.learningRate == 0.2 && !c.useReconstructor && !c.progressive)
+        let c = try CaGConfig(options: ["steps_per_stage": "10,20,30", "lr": "0.2", "reconstructor": "false", "output": "reconstruction",
+                                        "view": "both", "lambda_bn": "0.5", "progressive": "no", "lambda_target": "2", "noise": "0.1"])
+        #expect(c.stepsPerStage == [10, 20, 30] && c.lr == 0.2 && !c.reconstructor && !c.progressive)
         #expect(c.output == .x, "without g the reconstruction cannot be emitted")
-        #expect(c.view == .both && c.lambdaBN == 0.5 && c.lambdaTarget == 2 && c.noise == 0.1)
+        #expect(c.view == .both && c.lambdaBn == 0.5 && c.lambdaTarget == 2 && c.noise == 0.1)
         #expect(try CaGConfig(options: [:]) == CaGConfig())
     }
 
+    /// One spelling a setting: the option key is the summary key, and the summary read back as
+    /// options is the same config.
+    @Test func summaryKeysAreOptionKeysAndReadBack() throws {
+        var c = CaGConfig()
+        c.resolutions = [7, 28]; c.stepsPerStage = [3, 4]; c.noiseUntil = 0.3; c.parameterization = .clamp; c.batch = 5
+        #expect(Set(c.summary.keys) == CaGConfig.optionKeys.subtracting(["ensemble"]))
+        #expect(try CaGConfig(options: c.summary) == c)
+        #expect(try CaGConfig(options: CaGConfig().summary) == CaGConfig())
+    }
+
+    /// The manifest's source summary of the defaults, as builds have written it (outside tools read it).
+    @Test func defaultSummaryIsTheManifestsSpelling() {
+        #expect(CaGConfig().summary == [
+            "steps_per_stage": "70", "lr": "0.05", "beta1": "0.9", "progressive": "true", "resolutions": "", "reconstructor": "true",
+            "view": "image", "output": "x", "output_masks": "8", "lambda_div": "0.1", "lambda_dist": "0.0", "lambda_target": "0.0",
+            "lambda_rec": "5.0", "lambda_bn": "0.1", "bn_statistics": "class", "lambda_tv": "0.0", "blur_sigma": "0.0", "noise": "0.6",
+            "noise_until": "0.6666667", "jitter": "0", "parameterization": "sigmoid", "init_pixel": "0.5", "init_spread": "1.0", "batch": "64",
+        ])
+    }
+
+    /// The keys before one spelling a setting are still taken (scripts and old manifests' commands
+    /// use them), but not beside the key itself.
+    @Test func formerKeysAreStillAccepted() throws {
+        let former = try CaGConfig(options: ["steps": "2,2,2", "bn-loss": "0.3", "emit": "reconstruction", "lambda-div": "0",
+                                             "blur": "1", "param": "clamp", "bn-stats": "running", "noise-until": "0.5"])
+        var expected = CaGConfig()
+        expected.stepsPerStage = [2, 2, 2]; expected.lambdaBn = 0.3; expected.output = .reconstruction; expected.lambdaDiv = 0
+        expected.blurSigma = 1; expected.parameterization = .clamp; expected.bnStatistics = .running; expected.noiseUntil = 0.5
+        #expect(former == expected)
+        do {
+            _ = try CaGConfig(options: ["steps": "2", "steps_per_stage": "3"])
+            Issue.record("a setting given under two keys was accepted")
+        } catch let e as SynthError {
+            #expect(e.message.contains("steps_per_stage given twice"), "\(e.message)")
+        }
+    }
+
     @Test func badOptionsAreClearErrors() {
-        for (key, value, fragment) in [("stepz", "1", "unknown CaG setting 'stepz'"), ("lr", "fast", "lr=fast: not a number"),
-                                       ("emit", "gx", "expected x or reconstruction"), ("progressive", "maybe", "expected true or false")] {
+        for (key, value, fragment) in [("stepz", "1", "unknown CaG setting 'stepz'"), ("lr", "fast", "lr=fast: expected a number"),
+                                       ("output", "gx", "expected x or reconstruction"), ("progressive", "maybe", "expected true or false"),
+                                       ("batch", "1.5", "batch=1.5: expected an integer"), ("steps_per_stage", "2,x", "expected integers")] {
             do {
                 _ = try CaGConfig(options: [key: value])
                 Issue.record("\(key)=\(value) accepted")
@@ -205,8 +243,8 @@ enum Fixtures {
     static func source(classes: Int, config: CaGConfig = CaGConfig(), lanes: Int = 2) throws -> CaGSource {
         var c = config
         c.stepsPerStage = [3]
-        c.batchSize = 4
-        c.lambdaBN = 0   // the fixture classifier has no statistics
+        c.batch = 4
+        c.lambdaBn = 0   // the fixture classifier has no statistics
         // One copy of the (deterministic) fixture models per lane, as CaGSource loads them.
         return CaGSource(samplers: try (0..<lanes).map { _ in
             try CaGSampler(classifiers: [CaGClassifier(try Fixtures.classifier(classes: classes), statistics: nil)],
@@ -265,8 +303,8 @@ enum Fixtures {
         try ReconstructorFile.save(try Fixtures.reconstructor(), to: rpath)
         var config = CaGConfig()
         config.stepsPerStage = [2]
-        config.batchSize = 2
-        config.lambdaBN = 0
+        config.batch = 2
+        config.lambdaBn = 0
         let s = try CaGSource(classifiers: [path], reconstructor: rpath, config: config)
         try s.checkClasses(100)
         #expect(try s.generate(label: 57, count: 2, seed: 0).shape == [2, 1, 8, 8])
@@ -286,7 +324,7 @@ enum Fixtures {
         let path = Fixtures.tempPath("nostats.safetensors")
         try ModelFile.save(try Fixtures.classifier(classes: 3), to: path)
         var config = CaGConfig()
-        config.useReconstructor = false
+        config.reconstructor = false
         config.lambdaDist = 0.1
         do {
             _ = try CaGSource(classifiers: [path], reconstructor: nil, config: config)

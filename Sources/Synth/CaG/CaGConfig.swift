@@ -36,21 +36,25 @@ public struct CaGConfig: Sendable, Equatable {
         case running
     }
 
+    // The fields follow `settingTable`'s order (the order help lists them), and each is named as
+    // its setting's key in camelCase: `lambda_bn` is `lambdaBn`, and so on.
+
+    /// Adam steps per stage: one value for every stage, or one per stage.
+    public var stepsPerStage: [Int] = [70]
+    public var lr: Float = 0.05
+    /// Adam's beta1 (momentum); lower values follow the stochastic masks less stubbornly.
+    public var beta1: Float = 0.9
     /// Progressive resolution (§3.3): optimise x at side/4, then side/2, then full size, upsampling
     /// x between stages and to the classifier's input size every step.
     public var progressive = true
     /// Explicit stage sides, coarse to fine, overriding `progressive` when not empty.
     public var resolutions: [Int] = []
-    /// Adam steps per stage: one value for every stage, or one per stage.
-    public var stepsPerStage: [Int] = [70]
-    public var learningRate: Float = 0.05
-    /// Adam's beta1 (momentum); lower values follow the stochastic masks less stubbornly.
-    public var beta1: Float = 0.9
     /// Put the mask-based stochastic reconstruction module g in front of the classifier (eq. 3).
-    public var useReconstructor = true
+    public var reconstructor = true
     public var view: View = .image
-    /// Gaussian blur of x's gradient before each step, in pixels of the current stage (§4.3); 0 = off.
-    public var blurSigma: Float = 0
+    public var output: Output = .x
+    /// Masks the emitted reconstruction is averaged over.
+    public var outputMasks = 8
     /// Weight of the distance-metric (diversity) loss, eq. 4 (cosine similarity of same-class h).
     public var lambdaDiv: Float = 0.1
     /// Weight of the distribution loss, eq. 6 (batch mean and std of h against mu_c, sigma_c).
@@ -62,15 +66,13 @@ public struct CaGConfig: Sendable, Equatable {
     /// patches, so x becomes an image g can predict from its own visible parts (a learned
     /// natural-image prior, as in regularisation by denoising); 0 = off.
     public var lambdaRec: Float = 5
-    /// Weight of the total-variation prior (DeepInversion's smoothness prior on the image); 0 = off.
-    public var lambdaTV: Float = 0
     /// Weight of the batch-norm statistics prior (DeepInversion); 0 = off.
-    public var lambdaBN: Float = 0.1
+    public var lambdaBn: Float = 0.1
     public var bnStatistics: BNStatistics = .perClass
-    public var parameterization: Parameterization = .sigmoid
-    public var output: Output = .x
-    /// Masks the emitted reconstruction is averaged over.
-    public var outputMasks = 8
+    /// Weight of the total-variation prior (DeepInversion's smoothness prior on the image); 0 = off.
+    public var lambdaTv: Float = 0
+    /// Gaussian blur of x's gradient before each step, in pixels of the current stage (§4.3); 0 = off.
+    public var blurSigma: Float = 0
     /// Standard deviation of Gaussian noise added to x after every step, annealed linearly to 0
     /// by `noiseUntil` of the run (in the parameter's units: logits with the sigmoid); 0 = off.
     /// Default 0.6: the strongest single lever measured (CAS of 2,000 unfiltered samples 73.6% ->
@@ -83,11 +85,12 @@ public struct CaGConfig: Sendable, Equatable {
     public var noiseUntil: Float = 2.0 / 3.0
     /// Random shift of the whole batch by up to this many pixels every step (0 = off).
     public var jitter = 0
+    public var parameterization: Parameterization = .sigmoid
     /// Initial x: pixels around this value (after the parameterisation), with this spread.
     public var initPixel: Float = 0.5
     public var initSpread: Float = 1
     /// Candidates optimised jointly (the diversity and distribution losses couple them).
-    public var batchSize = 64
+    public var batch = 64
 
     public init() {}
 
@@ -128,31 +131,21 @@ public struct CaGConfig: Sendable, Equatable {
         if stepsPerStage.count != 1 && stepsPerStage.count != stages.count {
             return "give one step count, or one per stage (\(stages.count)), got \(stepsPerStage.count)"
         }
-        if !(learningRate > 0) { return "the learning rate must be positive" }
+        if !(lr > 0) { return "the learning rate must be positive" }
         if !(beta1 >= 0 && beta1 < 1) { return "beta1 must be in [0, 1)" }
-        if blurSigma < 0 || lambdaDiv < 0 || lambdaDist < 0 || lambdaBN < 0 || lambdaRec < 0 || lambdaTarget < 0 || lambdaTV < 0 || noise < 0 { return "loss weights and blur must not be negative" }
-        if !(noiseUntil > 0 && noiseUntil <= 1) { return "noise-until must lie in (0, 1]" }
+        if blurSigma < 0 || lambdaDiv < 0 || lambdaDist < 0 || lambdaBn < 0 || lambdaRec < 0 || lambdaTarget < 0 || lambdaTv < 0 || noise < 0 { return "loss weights and blur must not be negative" }
+        if !(noiseUntil > 0 && noiseUntil <= 1) { return "noise_until must lie in (0, 1]" }
         if outputMasks < 1 { return "output masks must be at least 1" }
         if jitter < 0 || 2 * jitter >= side { return "jitter must be in 0..<\(side / 2)" }
-        if batchSize < 1 { return "the batch must be at least 1" }
+        if batch < 1 { return "the batch must be at least 1" }
         if parameterization == .sigmoid && !(initPixel > 0 && initPixel < 1) { return "the initial pixel must lie in (0, 1) with a sigmoid" }
-        if output == .reconstruction && !useReconstructor { return "emitting the reconstruction needs the reconstruction module" }
+        if output == .reconstruction && !reconstructor { return "emitting the reconstruction needs the reconstruction module" }
         return nil
     }
 
-    /// Settings for manifests and logs.
+    /// Settings for manifests and logs: every setting of `settingTable` that is a field here, by
+    /// its key, printed as the key takes it.
     public var summary: [String: String] {
-        [
-            "progressive": String(progressive),
-            "resolutions": resolutions.map(String.init).joined(separator: ","),
-            "steps_per_stage": stepsPerStage.map(String.init).joined(separator: ","),
-            "lr": String(learningRate), "beta1": String(beta1),
-            "reconstructor": String(useReconstructor), "blur_sigma": String(blurSigma),
-            "lambda_div": String(lambdaDiv), "lambda_dist": String(lambdaDist),
-            "lambda_bn": String(lambdaBN), "lambda_rec": String(lambdaRec), "lambda_target": String(lambdaTarget), "lambda_tv": String(lambdaTV), "bn_statistics": bnStatistics.rawValue,
-            "parameterization": parameterization.rawValue, "output": output.rawValue,
-            "output_masks": String(outputMasks), "view": view.rawValue, "jitter": String(jitter), "noise": String(noise), "noise_until": String(noiseUntil),
-            "init_pixel": String(initPixel), "init_spread": String(initSpread), "batch": String(batchSize),
-        ]
+        Dictionary(uniqueKeysWithValues: CaGConfig.settingTable.compactMap { s in s.value(in: self).map { (s.key, $0) } })
     }
 }

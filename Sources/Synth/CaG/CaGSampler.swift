@@ -57,8 +57,8 @@ public final class CaGSampler {
                 throw SynthError("the ensemble's classifiers have different class counts: \(first.model.card.classes) and \(c.model.card.classes)")
             }
         }
-        if config.useReconstructor {
-            guard let g = reconstructor else { throw SynthError("CaG with the reconstruction module needs a reconstructor (or --no-reconstructor)") }
+        if config.reconstructor {
+            guard let g = reconstructor else { throw SynthError("CaG with the reconstruction module needs a reconstructor (or --source-option reconstructor=false)") }
             guard g.card.inputShape == shape else {
                 throw SynthError("the reconstructor takes \(g.card.inputShape) images, the classifier \(shape)")
             }
@@ -70,13 +70,13 @@ public final class CaGSampler {
         if config.lambdaDist > 0 || config.lambdaTarget > 0, let i = classifiers.firstIndex(where: { $0.statistics == nil }) {
             throw SynthError("the distribution and feature-target losses need feature statistics of classifier \(i + 1) (synth stats --model C --data SPEC)")
         }
-        if config.lambdaBN > 0 && config.bnStatistics == .perClass {
+        if config.lambdaBn > 0 && config.bnStatistics == .perClass {
             for (i, c) in classifiers.enumerated() where c.layerStatistics.contains(where: { $0 == nil }) {
                 throw SynthError("the per-class batch-norm prior needs batch-norm statistics of classifier \(i + 1) (synth stats, or --bn-stats running)")
             }
         }
         self.classifiers = classifiers
-        self.reconstructor = config.useReconstructor ? reconstructor : nil
+        self.reconstructor = config.reconstructor ? reconstructor : nil
         self.config = config
         self.imageShape = shape
     }
@@ -100,7 +100,7 @@ public final class CaGSampler {
                 let grown = Autodiff.withoutGrad { resize(param, height: stageSide, width: stageSide, mode: .bilinear) }
                 param = Tensor(shape: grown.shape, storage: grown.storage, requiresGrad: true)
             }
-            let opt = Adam([param], lr: config.learningRate, beta1: config.beta1)
+            let opt = Adam([param], lr: config.lr, beta1: config.beta1)
             for _ in 0..<config.steps(stage: s) {
                 let mask = reconstructor.map { g in
                     PatchMask.random(count: n, height: side, width: side, patch: g.patch, ratio: g.maskRatio, rng: &rng)
@@ -179,10 +179,10 @@ public final class CaGSampler {
         var total: Tensor?
         func add(_ term: Tensor) { total = total.map { $0 + term } ?? term }
         var views: [Tensor] = []
-        if config.lambdaTV > 0 {
+        if config.lambdaTv > 0 {
             let tv = CaGLosses.totalVariation(image)
             parts.totalVariation = tv.item
-            add(tv * config.lambdaTV)
+            add(tv * config.lambdaTv)
         }
         if let g = reconstructor, let mask {
             let visible = image * 2 - 1
@@ -209,7 +209,7 @@ public final class CaGSampler {
     /// CE (eq. 3) and the feature priors of one classifier on one view of the batch.
     func classifierLoss(_ c: CaGClassifier, view: Tensor, labels: [Int], target: Tensor?, parts: inout CaGLossParts) -> Tensor {
         var inputs: [Tensor] = []
-        if config.lambdaBN > 0 { for bn in c.batchNorms { bn.layer.inputObserver = { inputs.append($0) } } }
+        if config.lambdaBn > 0 { for bn in c.batchNorms { bn.layer.inputObserver = { inputs.append($0) } } }
         let h = c.model.features(normalize(view, card: c.model.card))
         for bn in c.batchNorms { bn.layer.inputObserver = nil }
         var loss = crossEntropy(c.model.head(h), labels: labels)
@@ -228,7 +228,7 @@ public final class CaGSampler {
             parts.target += t.item
             loss = loss + t * config.lambdaTarget
         }
-        if config.lambdaBN > 0 {
+        if config.lambdaBn > 0 {
             var bnLoss: Tensor?
             for (i, x) in inputs.enumerated() {
                 let layer = c.batchNorms[i].layer
@@ -239,7 +239,7 @@ public final class CaGSampler {
             }
             if let bnLoss {
                 parts.batchNorm += bnLoss.item
-                loss = loss + bnLoss * config.lambdaBN
+                loss = loss + bnLoss * config.lambdaBn
             }
         }
         return loss

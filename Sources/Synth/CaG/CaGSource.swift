@@ -4,7 +4,7 @@ import Foundation
 import Models
 
 /// CaG as a `SampleSource`: frozen classifier(s), the reconstruction module and their statistics,
-/// loaded from files. A call optimises its candidates jointly in batches of `config.batchSize`,
+/// loaded from files. A call optimises its candidates jointly in batches of `config.batch`,
 /// and runs those batches side by side, one per core: a batch's ops are too small to keep two cores
 /// busy (1,280 default candidates on 2 cores, timed one after the other: 141 s with one batch at a
 /// time over both cores, 106 s side by side).
@@ -26,9 +26,9 @@ public final class CaGSource: SampleSource {
     public init(classifiers paths: [String], reconstructor reconstructorPath: String?, config: CaGConfig,
                 lanes laneCount: Int = Parallel.cores) throws {
         guard !paths.isEmpty else { throw SynthError("CaG needs at least one classifier") }
-        let needStats = config.lambdaDist > 0 || config.lambdaTarget > 0 || (config.lambdaBN > 0 && config.bnStatistics == .perClass)
-        if config.useReconstructor && reconstructorPath == nil {
-            throw SynthError("CaG with the reconstruction module needs --reconstructor R (or --no-reconstructor)")
+        let needStats = config.lambdaDist > 0 || config.lambdaTarget > 0 || (config.lambdaBn > 0 && config.bnStatistics == .perClass)
+        if config.reconstructor && reconstructorPath == nil {
+            throw SynthError("CaG with the reconstruction module needs --reconstructor R (or --source-option reconstructor=false)")
         }
         // Files are read, hashed and checked once; only the layers are loaded once per lane
         // (statistics are plain values the lanes can share).
@@ -50,7 +50,7 @@ public final class CaGSource: SampleSource {
             statistics.append(stats)
             files.append(statsPath); roles[statsPath] = "statistics"
         }
-        let reconstructorFile = config.useReconstructor ? reconstructorPath : nil
+        let reconstructorFile = config.reconstructor ? reconstructorPath : nil
         var firstReconstructor: Reconstructor?
         if let r = reconstructorFile {
             let recon = try ReconstructorFile.load(r)
@@ -113,7 +113,7 @@ public final class CaGSource: SampleSource {
         // Batches of equal size (100 -> 50 + 50, not 64 + 36), so the lanes finish together, and at
         // least two, so a small round keeps both cores busy too; the split depends only on the
         // count, so the samples do not depend on the number of lanes.
-        let batches = max((count + sampler.config.batchSize - 1) / sampler.config.batchSize, min(count, 2))
+        let batches = max((count + sampler.config.batch - 1) / sampler.config.batch, min(count, 2))
         func range(_ b: Int) -> Range<Int> { (b * count / batches)..<((b + 1) * count / batches) }
         let lanes = self.lanes, onStep = self.onStep, destination = out.ptr
         Parallel.forEach(min(lanes.count, batches)) { lane in

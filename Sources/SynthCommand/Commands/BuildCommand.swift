@@ -15,7 +15,8 @@ struct BuildCommand: ParsableCommand {
         Examples:
           synth build --source cag --classes 10 --per-class 1000 --out data/cag
           synth build --source cag --classes Dress,Coat --per-class 500 \\
-              --source-option noise=0.3 --source-option steps=100 --out data/cag2
+              --source-option noise=0.3 --source-option steps_per_stage=100 \\
+              --out data/cag2
           synth build --source gan --generator models/gan-concat-s1.safetensors \\
               models/gan-concat-s2.safetensors --per-class 1000 --out data/gan
           synth build --source gan-latent --per-class 1000 --out data/latent \\
@@ -50,7 +51,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "CaG's reconstruction module.") var reconstructor: String?
     @Option(parsing: .upToNextOption, help: "Generator checkpoint(s): --generator G1 G2 ... samples each image from one of them.") var generator: [String] = []
     @Option(help: "Input generator of a latent-conditioned GAN.") var inputGenerator: String?
-    @Option(parsing: .singleValue, help: "Source setting KEY=VALUE (repeatable).") var sourceOption: [String] = []
+    @OptionGroup var sourceOptions: SourceOptions
     @Flag(help: "Reject candidates that are near-copies of a real image (see synth audit; counted per class in the manifest).") var rejectNearCopies = false
     @Option(help: "The real images --reject-near-copies compares with.") var nearCopyReal = "fashion-mnist:train"
     @Option(parsing: .unconditional, help: "Near-copy if the RMS pixel difference ([0, 1] pixels) to the nearest real image is below this.") var nearCopyThreshold = NearCopyRule.defaultPixelRMS
@@ -69,12 +70,7 @@ struct BuildCommand: ParsableCommand {
         o.workers = workers; o.worker = worker; o.resume = resume
         o.rejectNearCopies = rejectNearCopies; o.nearCopyReal = nearCopyReal; o.nearCopyPixelRMS = nearCopyThreshold
         o.nearCopyCosine = nearCopyCosine
-        for item in sourceOption {
-            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
-                throw SynthError("--source-option '\(item)': expected KEY=VALUE")
-            }
-            o.sourceOptions[String(item[..<eq])] = String(item[item.index(after: eq)...])
-        }
+        o.sourceOptions = try sourceOptions.values()
         let runner = try BuildRunner(options: o, toolVersion: "synth \(SynthVersion.string)")
         Interruption.onSignal(resumeCommand: Interruption.currentCommand(adding: "--resume"))
         let line = ProgressLine(verbose: verbose)

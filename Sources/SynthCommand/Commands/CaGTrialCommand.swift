@@ -15,13 +15,17 @@ struct CaGTrialCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cag-trial",
         abstract: "Generate with CaG, filter, and measure CAS in one go (a development driver).",
+        discussion: """
+        CaG settings, --source-option KEY=VALUE (repeatable), as synth build takes them:
+        \(CaGConfig.settingsHelp())
+        """,
         shouldDisplay: false
     )
 
     @Option(help: "Classifier to invert (default: models/teacher-ref-cnn.safetensors).") var classifier: String?
     @Option(help: "Reconstruction module (default: models/cag-ref-recon.safetensors).") var reconstructor: String?
     @Option(help: "Directory of the default models.") var models = "models"
-    @OptionGroup var cag: CaGOptions
+    @OptionGroup var sourceOptions: SourceOptions
     @Option(help: "Classes to generate (default: all of the classifier's).") var classes: Int?
     @Option(help: "Accepted samples per class.") var perClass = 200
     @Option(help: "Independent filter classifier (none: accept every candidate).") var filter: String?
@@ -38,7 +42,7 @@ struct CaGTrialCommand: ParsableCommand {
     @Option(help: "Print the loss terms of real images of each class from this spec (what the priors aim at), then stop.") var calibrate: String?
 
     func run() throws {
-        let source = try CaGSource.make(classifier: classifier, reconstructor: reconstructor, options: cag.sourceOptions, modelsDirectory: models)
+        let source = try CaGSource.make(classifier: classifier, reconstructor: reconstructor, options: try sourceOptions.values(), modelsDirectory: models)
         if let calibrate {
             let real = try Dataset.load(spec: calibrate)
             var c = source.sampler.config
@@ -47,7 +51,7 @@ struct CaGTrialCommand: ParsableCommand {
             c.resolutions = []
             let probe = try CaGSampler(classifiers: source.sampler.classifiers, reconstructor: source.sampler.reconstructor, config: c)
             var rng = RNG(seed: 1)
-            let b = c.batchSize, per = real.imageSize
+            let b = c.batch, per = real.imageSize
             for cls in 0..<real.classCount {
                 let idx = Array(real.labels.indices.filter { real.labels[$0] == cls }.prefix(b))
                 let x = Tensor(uninitialized: [idx.count, real.channels, real.height, real.width])
@@ -81,7 +85,7 @@ struct CaGTrialCommand: ParsableCommand {
             while accepted[c] < perClass && candidates[c] < maxFactor * perClass {
                 // Rounds of two joint batches; without a filter every candidate is kept, so ask
                 // for no more than are wanted.
-                let round = 2 * source.sampler.config.batchSize
+                let round = 2 * source.sampler.config.batch
                 let n = filterModel == nil ? min(round, perClass - accepted[c]) : round
                 let images = try source.generate(label: c, count: n, seed: RNG.derive(seed, UInt64(c), chunk))
                 chunk += 1
