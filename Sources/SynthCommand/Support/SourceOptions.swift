@@ -1,5 +1,5 @@
 import ArgumentParser
-import Engine
+import Support
 
 /// `--source-option KEY=VALUE`, repeatable: the one way a command takes a source's settings (for
 /// CaG, the keys of CaGConfig.settingTable), shared by `synth build` and `synth cag-trial`.
