@@ -17,12 +17,17 @@ struct Synth: ParsableCommand {
         Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input (one line names the file).
         """,
         version: SynthVersion.string,
-        subcommands: [TrainCommand.self, EvalCommand.self, BuildCommand.self, MergeCommand.self, VerifyCommand.self,
-                      PackCommand.self, PreviewCommand.self, CasCommand.self, CompressCommand.self,
-                      ReplayEvalCommand.self, AuditCommand.self, ReportCommand.self,
-                      TrainMAECommand.self, StatsCommand.self, CaGTrialCommand.self,
-                      TrainGANCommand.self, ConditionCommand.self, FrechetCommand.self,
-                      BenchCommand.self]
+        // Grouped by what they do, as the folders beside this file are.
+        groupedSubcommands: [
+            CommandGroup(name: "Dataset", subcommands: [
+                BuildCommand.self, MergeCommand.self, VerifyCommand.self, PackCommand.self, PreviewCommand.self]),
+            CommandGroup(name: "Measure", subcommands: [
+                CasCommand.self, CompressCommand.self, ReplayEvalCommand.self, AuditCommand.self, ReportCommand.self,
+                EvalCommand.self, FrechetCommand.self]),
+            CommandGroup(name: "Model", subcommands: [
+                TrainCommand.self, TrainMAECommand.self, StatsCommand.self, TrainGANCommand.self, ConditionCommand.self]),
+            CommandGroup(name: "Development", subcommands: [CaGTrialCommand.self, BenchCommand.self]),
+        ]
     )
 
     /// Runs the command line with synth's exit-code contract: every failure is one line on stderr;
