@@ -10,11 +10,11 @@ public func dropout(_ x: Tensor, p: Float, training: Bool, rng: inout RNG) -> Te
     let mask = Buffer(count: x.count)
     let mp = mask.pointer
     for i in 0..<x.count { mp[i] = rng.uniform() < keep ? scale : 0 }
-    let out = Tensor.result(x.shape, parents: [x]) { out in
+    let out = Tensor(uninitialized: x.shape)
+    let xs = x.ptr, y = out.ptr
+    for i in 0..<x.count { y[i] = xs[i] * mp[i] }
+    return out.withBackward(parents: [x]) { out in
         let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget(), mp = mask.pointer
         store(gx, count: x.count, overwrite: fresh) { g[$0] * mp[$0] }
     }
-    let xs = x.ptr, y = out.ptr
-    for i in 0..<x.count { y[i] = xs[i] * mp[i] }
-    return out
 }

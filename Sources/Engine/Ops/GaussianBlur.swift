@@ -15,7 +15,18 @@ public func gaussianBlur(_ x: Tensor, sigma: Float, kernelSize: Int? = nil) -> T
     let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
     let rowTaps = reflectTaps(length: w, size: size), colTaps = reflectTaps(length: h, size: size)
 
-    let out = Tensor.result(x.shape, parents: [x]) { out in
+    let out = Tensor(uninitialized: x.shape)
+    let xs = x.ptr, ys = out.ptr
+    let scratch = Buffer(count: x.count)
+    withExtendedLifetime(scratch) {
+        let tmp = scratch.pointer
+        parallelFor(planes, work: x.count * size) { p in
+            let o = p * h * w
+            blurRows(xs + o, into: tmp + o, height: h, width: w, taps: rowTaps, weights: weights)
+            blurColumns(tmp + o, into: ys + o, height: h, width: w, taps: colTaps, weights: weights)
+        }
+    }
+    return out.withBackward(parents: [x]) { out in
         let g = out.grad!.pointer, gx = x.gradPtr
         let scratch = Buffer.zeroed(x.count)
         withExtendedLifetime(scratch) {
@@ -27,17 +38,6 @@ public func gaussianBlur(_ x: Tensor, sigma: Float, kernelSize: Int? = nil) -> T
             }
         }
     }
-    let xs = x.ptr, ys = out.ptr
-    let scratch = Buffer(count: x.count)
-    withExtendedLifetime(scratch) {
-        let tmp = scratch.pointer
-        parallelFor(planes, work: x.count * size) { p in
-            let o = p * h * w
-            blurRows(xs + o, into: tmp + o, height: h, width: w, taps: rowTaps, weights: weights)
-            blurColumns(tmp + o, into: ys + o, height: h, width: w, taps: colTaps, weights: weights)
-        }
-    }
-    return out
 }
 
 /// torchvision's 1-D kernel: exp(-x^2 / (2 sigma^2)) at integer offsets, normalised to sum 1.

@@ -8,7 +8,7 @@ extension Tensor {
         }
         precondition(dims.reduce(1, *) == count, "reshape \(shape) to \(newShape)")
         let src = self
-        return Tensor.result(sharing: storage, shape: dims, parents: [src]) { out in
+        return Tensor(shape: dims, storage: storage).withBackward(parents: [src]) { out in
             let g = out.grad!.pointer, gs = src.gradPtr
             for i in 0..<src.count { gs[i] += g[i] }
         }
