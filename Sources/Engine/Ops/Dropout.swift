@@ -1,6 +1,6 @@
 /// Inverted dropout: in training each element is zeroed with probability p and the survivors are
 /// scaled by 1/(1-p), so evaluation is the identity (which is also what p == 0 gives). One uniform
-/// draw per element from `rng`, so a seeded generator reproduces the same mask.
+/// draw per element from `rng`, so a seeded generator reproduces the same mask. Same shape out.
 public func dropout(_ x: Tensor, p: Float, training: Bool, rng: inout RNG) -> Tensor {
     precondition(p >= 0 && p <= 1, "dropout: probability \(p) outside [0, 1]")
     guard training && p > 0 else { return x }

@@ -49,40 +49,53 @@ func parallelFor(_ count: Int, work: Int, _ body: (Int) -> Void) {
     Parallel.forEach(count, work: work, body)
 }
 
+extension ConvGeometry {
+    /// Calls body for every (channel, tap, sample) of a sweep over `samples` images: the run of
+    /// `positions` column-matrix entries at `colOffset` (row channel*kh*kw + tap of the matrix
+    /// [C*kh*kw, samples*outH*outW]) and the image plane at `planeOffset` it reads. Channels are
+    /// split over the cores (one channel's taps touch only that channel's planes, so parts never
+    /// race); within a channel taps and samples run in order.
+    @inline(__always)
+    func forEachTapRun(samples: Int, _ body: (_ ky: Int, _ kx: Int, _ lo: Int, _ hi: Int,
+                                              _ colOffset: Int, _ planeOffset: Int) -> Void) {
+        let ld = samples * positions, kk = kh * kw
+        parallelFor(channels, work: rows * ld) { c in
+            for k in 0..<kk {
+                let ky = k / kw, kx = k % kw
+                let (lo, hi) = validColumns(kx)
+                for n in 0..<samples {
+                    body(ky, kx, lo, hi, (c * kk + k) * ld + n * positions, (n * channels + c) * plane)
+                }
+            }
+        }
+    }
+}
+
 /// Unfolds `samples` images [samples, C, H, W] into the column matrix
 /// [C*kh*kw, samples*outH*outW] (row-major), so that the convolution is one GEMM.
 func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
-    let hw = g.positions, ld = samples * hw, plane = g.plane
-    let kk = g.kh * g.kw
-    parallelFor(g.channels, work: g.rows * ld) { c in
-        for k in 0..<kk {
-            let ky = k / g.kw, kx = k % g.kw
-            let (lo, hi) = g.validColumns(kx)
-            var dst = col + (c * kk + k) * ld
-            for n in 0..<samples {
-                let src = x + (n * g.channels + c) * plane
-                if g.isSameWidth {
-                    unfoldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, into: dst)
-                    dst += hw
-                    continue
+    g.forEachTapRun(samples: samples) { ky, kx, lo, hi, colOffset, planeOffset in
+        let src = x + planeOffset
+        var dst = col + colOffset
+        if g.isSameWidth {
+            unfoldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, into: dst)
+            return
+        }
+        for oy in 0..<g.outH {
+            let iy = oy * g.stride - g.padding + ky
+            if iy < 0 || iy >= g.height {
+                for ox in 0..<g.outW { dst[ox] = 0 }
+            } else {
+                for ox in 0..<lo { dst[ox] = 0 }
+                let srow = src + iy * g.width - g.padding + kx
+                if g.stride == 1 {
+                    for ox in lo..<hi { dst[ox] = srow[ox] }
+                } else {
+                    for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
                 }
-                for oy in 0..<g.outH {
-                    let iy = oy * g.stride - g.padding + ky
-                    if iy < 0 || iy >= g.height {
-                        for ox in 0..<g.outW { dst[ox] = 0 }
-                    } else {
-                        for ox in 0..<lo { dst[ox] = 0 }
-                        let srow = src + iy * g.width - g.padding + kx
-                        if g.stride == 1 {
-                            for ox in lo..<hi { dst[ox] = srow[ox] }
-                        } else {
-                            for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
-                        }
-                        for ox in hi..<g.outW { dst[ox] = 0 }
-                    }
-                    dst += g.outW
-                }
+                for ox in hi..<g.outW { dst[ox] = 0 }
             }
+            dst += g.outW
         }
     }
 }
@@ -123,34 +136,24 @@ private func zeroEdgeColumns(_ p: UnsafeMutablePointer<Float>, width w: Int, row
 /// (padding taps are dropped). Accumulates into `x`. Clobbers the padding-tap entries of `col`
 /// (it is always scratch) so that same-width rows can be added as one block.
 func col2im(_ col: UnsafeMutablePointer<Float>, samples: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
-    let hw = g.positions, ld = samples * hw, plane = g.plane
-    let kk = g.kh * g.kw
-    // One channel's taps all land in that channel's planes, so channels never race.
-    parallelFor(g.channels, work: g.rows * ld) { c in
-        for k in 0..<kk {
-            let ky = k / g.kw, kx = k % g.kw
-            let (lo, hi) = g.validColumns(kx)
-            var src = col + (c * kk + k) * ld
-            for n in 0..<samples {
-                let dst = x + (n * g.channels + c) * plane
-                if g.isSameWidth {
-                    foldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: dst)
-                    src += hw
-                    continue
-                }
-                for oy in 0..<g.outH {
-                    let iy = oy * g.stride - g.padding + ky
-                    if iy >= 0 && iy < g.height {
-                        let drow = dst + iy * g.width - g.padding + kx
-                        if g.stride == 1 {
-                            for ox in lo..<hi { drow[ox] += src[ox] }
-                        } else {
-                            for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
-                        }
-                    }
-                    src += g.outW
+    g.forEachTapRun(samples: samples) { ky, kx, lo, hi, colOffset, planeOffset in
+        var src = col + colOffset
+        let dst = x + planeOffset
+        if g.isSameWidth {
+            foldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: dst)
+            return
+        }
+        for oy in 0..<g.outH {
+            let iy = oy * g.stride - g.padding + ky
+            if iy >= 0 && iy < g.height {
+                let drow = dst + iy * g.width - g.padding + kx
+                if g.stride == 1 {
+                    for ox in lo..<hi { drow[ox] += src[ox] }
+                } else {
+                    for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
                 }
             }
+            src += g.outW
         }
     }
 }

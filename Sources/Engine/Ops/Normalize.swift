@@ -2,8 +2,7 @@
 /// y = x / max(||x||, eps), exactly F.normalize(x, p=2, dim=-1, eps). Rows shorter than eps are
 /// divided by eps, and then (as in PyTorch) the norm does not take part in the gradient.
 public func l2Normalize(_ x: Tensor, eps: Float = 1e-12) -> Tensor {
-    precondition(x.rank >= 1, "l2Normalize of a scalar")
-    let d = x.shape[x.rank - 1], rows = x.count / Swift.max(d, 1)
+    let (d, rows) = x.lastAxisRows("l2Normalize")
     let denom = Buffer(count: rows)
     let out = Tensor(uninitialized: x.shape)
     let xs = x.ptr, y = out.ptr, dn = denom.pointer

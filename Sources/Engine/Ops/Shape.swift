@@ -14,6 +14,14 @@ extension Tensor {
         }
     }
 
+    /// The last axis as rows: (its length, how many rows every leading axis makes), for ops
+    /// that work along the last axis of any rank.
+    func lastAxisRows(_ op: StaticString) -> (length: Int, rows: Int) {
+        precondition(rank >= 1, "\(op) of a scalar")
+        let length = shape[rank - 1]
+        return (length, count / Swift.max(length, 1))
+    }
+
     /// [N, ...] to [N, rest].
     public func flattened() -> Tensor { reshaped([shape[0], count / shape[0]]) }
 }

@@ -2,8 +2,7 @@ import Foundation
 
 /// Softmax over the last axis (rows of a [N, K] tensor; any rank works, every leading axis is a row).
 public func softmax(_ x: Tensor) -> Tensor {
-    precondition(x.rank >= 1, "softmax of a scalar")
-    let k = x.shape[x.rank - 1], rows = x.count / Swift.max(k, 1)
+    let (k, rows) = x.lastAxisRows("softmax")
     let out = Tensor(uninitialized: x.shape)
     for r in 0..<rows { _ = softmaxRow(x.ptr + r * k, into: out.ptr + r * k, count: k) }
     return out.withBackward(parents: [x]) { out in
@@ -20,8 +19,7 @@ public func softmax(_ x: Tensor) -> Tensor {
 
 /// Log-softmax over the last axis: x - logsumexp(x), stable for large logits.
 public func logSoftmax(_ x: Tensor) -> Tensor {
-    precondition(x.rank >= 1, "logSoftmax of a scalar")
-    let k = x.shape[x.rank - 1], rows = x.count / Swift.max(k, 1)
+    let (k, rows) = x.lastAxisRows("logSoftmax")
     let out = Tensor(uninitialized: x.shape)
     let xs = x.ptr, y = out.ptr
     for r in 0..<rows {
