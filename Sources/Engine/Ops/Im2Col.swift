@@ -50,21 +50,33 @@ func parallelFor(_ count: Int, work: Int, _ body: (Int) -> Void) {
 }
 
 extension ConvGeometry {
-    /// Calls body for every (channel, tap, sample) of a sweep over `samples` images: the run of
-    /// `positions` column-matrix entries at `colOffset` (row channel*kh*kw + tap of the matrix
-    /// [C*kh*kw, samples*outH*outW]) and the image plane at `planeOffset` it reads. Channels are
-    /// split over the cores (one channel's taps touch only that channel's planes, so parts never
-    /// race); within a channel taps and samples run in order.
+    /// The sweep im2col and col2im share, over `samples` images and the column matrix
+    /// [C*kh*kw, samples*outH*outW]: for every (channel, tap, sample) in order, either
+    /// `sameWidth(ky, kx, lo, hi, run, plane)` with the matrix run of `positions` entries and the
+    /// image plane it pairs with (when `isSameWidth`), or, output row by output row,
+    /// `row(lo, hi, entries, pixels)` with the row's `outW` matrix entries and the image row its
+    /// tap reads, shifted so that entry ox pairs with pixel ox * stride (nil where the tap lands
+    /// in the padding rows). Channels are split over the cores: one channel's taps touch only that
+    /// channel's planes, so parts never race.
     @inline(__always)
-    func forEachTapRun(samples: Int, _ body: (_ ky: Int, _ kx: Int, _ lo: Int, _ hi: Int,
-                                              _ colOffset: Int, _ planeOffset: Int) -> Void) {
+    func sweep(samples: Int,
+               sameWidth: (_ ky: Int, _ kx: Int, _ lo: Int, _ hi: Int, _ run: Int, _ plane: Int) -> Void,
+               row: (_ lo: Int, _ hi: Int, _ entries: Int, _ pixels: Int?) -> Void) {
         let ld = samples * positions, kk = kh * kw
         parallelFor(channels, work: rows * ld) { c in
             for k in 0..<kk {
                 let ky = k / kw, kx = k % kw
                 let (lo, hi) = validColumns(kx)
                 for n in 0..<samples {
-                    body(ky, kx, lo, hi, (c * kk + k) * ld + n * positions, (n * channels + c) * plane)
+                    let run = (c * kk + k) * ld + n * positions, plane = (n * channels + c) * self.plane
+                    if isSameWidth {
+                        sameWidth(ky, kx, lo, hi, run, plane)
+                        continue
+                    }
+                    for oy in 0..<outH {
+                        let iy = oy * stride - padding + ky
+                        row(lo, hi, run + oy * outW, iy >= 0 && iy < height ? plane + iy * width - padding + kx : nil)
+                    }
                 }
             }
         }
@@ -74,30 +86,23 @@ extension ConvGeometry {
 /// Unfolds `samples` images [samples, C, H, W] into the column matrix
 /// [C*kh*kw, samples*outH*outW] (row-major), so that the convolution is one GEMM.
 func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
-    g.forEachTapRun(samples: samples) { ky, kx, lo, hi, colOffset, planeOffset in
-        let src = x + planeOffset
-        var dst = col + colOffset
-        if g.isSameWidth {
-            unfoldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, into: dst)
+    g.sweep(samples: samples, sameWidth: { ky, kx, lo, hi, run, plane in
+        unfoldSameWidth(x + plane, g, ky: ky, kx: kx, lo: lo, hi: hi, into: col + run)
+    }, row: { lo, hi, entries, pixels in
+        let dst = col + entries
+        guard let pixels else {
+            for ox in 0..<g.outW { dst[ox] = 0 }
             return
         }
-        for oy in 0..<g.outH {
-            let iy = oy * g.stride - g.padding + ky
-            if iy < 0 || iy >= g.height {
-                for ox in 0..<g.outW { dst[ox] = 0 }
-            } else {
-                for ox in 0..<lo { dst[ox] = 0 }
-                let srow = src + iy * g.width - g.padding + kx
-                if g.stride == 1 {
-                    for ox in lo..<hi { dst[ox] = srow[ox] }
-                } else {
-                    for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
-                }
-                for ox in hi..<g.outW { dst[ox] = 0 }
-            }
-            dst += g.outW
+        let srow = x + pixels
+        for ox in 0..<lo { dst[ox] = 0 }
+        if g.stride == 1 {
+            for ox in lo..<hi { dst[ox] = srow[ox] }
+        } else {
+            for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
         }
-    }
+        for ox in hi..<g.outW { dst[ox] = 0 }
+    })
 }
 
 /// One (tap, sample) row of the column matrix when rows of the output and the input are equally
@@ -136,26 +141,17 @@ private func zeroEdgeColumns(_ p: UnsafeMutablePointer<Float>, width w: Int, row
 /// (padding taps are dropped). Accumulates into `x`. Clobbers the padding-tap entries of `col`
 /// (it is always scratch) so that same-width rows can be added as one block.
 func col2im(_ col: UnsafeMutablePointer<Float>, samples: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
-    g.forEachTapRun(samples: samples) { ky, kx, lo, hi, colOffset, planeOffset in
-        var src = col + colOffset
-        let dst = x + planeOffset
-        if g.isSameWidth {
-            foldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: dst)
-            return
+    g.sweep(samples: samples, sameWidth: { ky, kx, lo, hi, run, plane in
+        foldSameWidth(col + run, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: x + plane)
+    }, row: { lo, hi, entries, pixels in
+        guard let pixels else { return }
+        let src = col + entries, drow = x + pixels
+        if g.stride == 1 {
+            for ox in lo..<hi { drow[ox] += src[ox] }
+        } else {
+            for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
         }
-        for oy in 0..<g.outH {
-            let iy = oy * g.stride - g.padding + ky
-            if iy >= 0 && iy < g.height {
-                let drow = dst + iy * g.width - g.padding + kx
-                if g.stride == 1 {
-                    for ox in lo..<hi { drow[ox] += src[ox] }
-                } else {
-                    for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
-                }
-            }
-            src += g.outW
-        }
-    }
+    })
 }
 
 @inline(__always)
