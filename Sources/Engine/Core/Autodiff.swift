@@ -17,25 +17,19 @@ public enum Autodiff {
 }
 
 extension Tensor {
-    /// Builds an op's output. The backward closure runs only if the output takes part in a
-    /// `backward()` walk; it reads `out.grad` and accumulates into the parents that require grads.
-    static func result(_ shape: [Int], parents: [Tensor], backward: @escaping (Tensor) -> Void) -> Tensor {
-        let out = Tensor(uninitialized: shape)
+    /// Attaches an op's backward pass to its output, micrograd's `out._backward = _backward`: an
+    /// op allocates `self`, computes the forward into it, then hands over the closure that pushes
+    /// `out.grad` into the parents, so its source reads in execution order. Records only while
+    /// `Autodiff.shouldRecord(parents)`; the closure receives the output as its argument (it must
+    /// not capture it, so the graph holds no reference cycle) and runs only if the output takes
+    /// part in a `backward()` walk. An op that needs to know during its forward pass whether a
+    /// backward will follow (to keep buffers for it) asks `Autodiff.shouldRecord(parents)` itself.
+    func withBackward(parents: [Tensor], _ backward: @escaping (_ out: Tensor) -> Void) -> Tensor {
         if Autodiff.shouldRecord(parents) {
-            out.requiresGrad = true
-            out.node = Node(parents: parents, backward: backward)
+            requiresGrad = true
+            node = Node(parents: parents, backward: backward)
         }
-        return out
-    }
-
-    /// Same as `result` but over an existing buffer (views such as reshape share storage).
-    static func result(sharing storage: Buffer, shape: [Int], parents: [Tensor], backward: @escaping (Tensor) -> Void) -> Tensor {
-        let out = Tensor(shape: shape, storage: storage)
-        if Autodiff.shouldRecord(parents) {
-            out.requiresGrad = true
-            out.node = Node(parents: parents, backward: backward)
-        }
-        return out
+        return self
     }
 
     /// Backpropagates from this scalar (or from `seed`, a gradient of this tensor's shape).

@@ -39,10 +39,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     }
 
     let parents = [x] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
-    let out = Tensor.result(x.shape, parents: parents) { out in
-        batchNormBackward(x: x, g: out.grad!.pointer, weight: weight, bias: bias, stats: stats,
-                          n: n, c: c, inner: inner, training: training)
-    }
+    let out = Tensor(uninitialized: x.shape)
 
     // y = x * scale + shift with per-channel scale = w / sigma and shift = b - mean * scale.
     let coef = Buffer(count: 2 * c)
@@ -67,7 +64,10 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
             }
         }
     }
-    return out
+    return out.withBackward(parents: parents) { out in
+        batchNormBackward(x: x, g: out.grad!.pointer, weight: weight, bias: bias, stats: stats,
+                          n: n, c: c, inner: inner, training: training)
+    }
 }
 
 /// Batch mean and biased variance per channel in one pass over x. Sums of deviations from the

@@ -16,7 +16,15 @@ public func concat(_ xs: [Tensor], axis: Int = 1) -> Tensor {
     var shape = first
     shape[axis] = xs.reduce(0) { $0 + $1.shape[axis] }
 
-    let out = Tensor.result(shape, parents: xs) { out in
+    let out = Tensor(uninitialized: shape)
+    var offset = 0
+    for (t, run) in zip(xs, runs) {
+        for o in 0..<outer {
+            (out.ptr + o * total + offset).update(from: t.ptr + o * run, count: run)
+        }
+        offset += run
+    }
+    return out.withBackward(parents: xs) { out in
         let g = out.grad!.pointer
         var offset = 0
         for (t, run) in zip(xs, runs) {
@@ -30,12 +38,4 @@ public func concat(_ xs: [Tensor], axis: Int = 1) -> Tensor {
             offset += run
         }
     }
-    var offset = 0
-    for (t, run) in zip(xs, runs) {
-        for o in 0..<outer {
-            (out.ptr + o * total + offset).update(from: t.ptr + o * run, count: run)
-        }
-        offset += run
-    }
-    return out
 }

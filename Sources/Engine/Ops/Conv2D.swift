@@ -72,16 +72,55 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
     let direct = chunk == 1 && g.isPointwise
     let colSpan = k * chunk * hw
     let work = n * k * hw  // elements unfolded: whether threads pay (never what they compute)
-    var kept: Buffer?
+    let out = Tensor(uninitialized: [n, cout, g.outH, g.outW])
 
+    // Forward: per group and chunk, col = im2col(x) [k, nb*hw], y [cout, nb*hw] = W [cout, k] col.
+    // dW needs each group's column matrix again; keep them when every group was a single chunk
+    // and together they are small.
     let parents = bias.map { [x, weight, $0] } ?? [x, weight]
-    let out = Tensor.result([n, cout, g.outH, g.outW], parents: parents) { out in
+    let keep = Autodiff.shouldRecord(parents) && weight.requiresGrad && chunk >= perGroup && !direct
+        && groups * colSpan <= ConvChunking.keptFloats
+    let threads = Parallel.workers(groups, work: work)
+    let col = direct ? nil : Buffer(count: (keep ? groups : threads) * colSpan)
+    let outBatch = chunk > 1 ? Buffer(count: threads * cout * chunk * hw) : nil
+    let w = weight.ptr, ys = out.ptr
+    withExtendedLifetime((col, outBatch)) {
+        Parallel.forEach(groups, work: work) { group, thread in
+            let samples = Parallel.part(group, of: groups, items: n)
+            for start in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: chunk) {
+                let nb = min(chunk, samples.upperBound - start), cols = nb * hw
+                let xs = x.ptr + start * inPlanes, y = ys + start * outPlanes
+                let colPtr: UnsafePointer<Float>
+                if let col {
+                    let p = col.pointer + (keep ? group : thread) * colSpan
+                    im2col(xs, samples: nb, g, into: p)
+                    colPtr = UnsafePointer(p)
+                } else {
+                    colPtr = UnsafePointer(xs)
+                }
+                if let outBatch {
+                    let ob = outBatch.pointer + thread * cout * chunk * hw
+                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: ob)
+                    channelMajorToBatch(ob, samples: nb, channels: cout, hw: hw, bias: bias?.ptr, into: y)
+                } else if let bias {
+                    for c in 0..<cout { (y + c * hw).update(repeating: bias.ptr[c], count: hw) }
+                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, beta: 1, c: y)
+                } else {
+                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: y)
+                }
+            }
+        }
+    }
+    let keptCol = keep ? col : nil
+
+    // Backward: dB from the output gradient's channel sums, dW += dY col^T, dX = col2im(W^T dY),
+    // group by group as the forward pass cut the batch.
+    return out.withBackward(parents: parents) { out in
         let gy = out.grad!.pointer, w = weight.ptr
         let needW = weight.requiresGrad, needX = x.requiresGrad, needB = bias?.requiresGrad ?? false
         guard needW || needX || needB else { return }
         // Gradient buffers are created lazily; create them before any thread touches them.
         let gW = needW ? weight.gradPtr : nil, gX = needX ? x.gradPtr : nil, gB = needB ? bias!.gradPtr : nil
-        let keptCol = kept
         let threads = Parallel.workers(groups, work: work)
         let colBuf = needW && keptCol == nil && !direct ? Buffer(count: threads * colSpan) : nil
         let dcol = needX && !direct ? Buffer(count: threads * colSpan) : nil
@@ -141,45 +180,6 @@ func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding
                 }
             }
         }
-        kept = nil
     }
-
-    // dW needs each group's column matrix again; keep them when every group was a single chunk
-    // and together they are small.
-    let keep = out.requiresGrad && weight.requiresGrad && chunk >= perGroup && !direct
-        && groups * colSpan <= ConvChunking.keptFloats
-    let threads = Parallel.workers(groups, work: work)
-    let col = direct ? nil : Buffer(count: (keep ? groups : threads) * colSpan)
-    let outBatch = chunk > 1 ? Buffer(count: threads * cout * chunk * hw) : nil
-    let w = weight.ptr, ys = out.ptr
-    withExtendedLifetime((col, outBatch)) {
-        Parallel.forEach(groups, work: work) { group, thread in
-            let samples = Parallel.part(group, of: groups, items: n)
-            for start in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: chunk) {
-                let nb = min(chunk, samples.upperBound - start), cols = nb * hw
-                let xs = x.ptr + start * inPlanes, y = ys + start * outPlanes
-                let colPtr: UnsafePointer<Float>
-                if let col {
-                    let p = col.pointer + (keep ? group : thread) * colSpan
-                    im2col(xs, samples: nb, g, into: p)
-                    colPtr = UnsafePointer(p)
-                } else {
-                    colPtr = UnsafePointer(xs)
-                }
-                if let outBatch {
-                    let ob = outBatch.pointer + thread * cout * chunk * hw
-                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: ob)
-                    channelMajorToBatch(ob, samples: nb, channels: cout, hw: hw, bias: bias?.ptr, into: y)
-                } else if let bias {
-                    for c in 0..<cout { (y + c * hw).update(repeating: bias.ptr[c], count: hw) }
-                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, beta: 1, c: y)
-                } else {
-                    sgemm(m: cout, n: cols, k: k, a: w, b: colPtr, c: y)
-                }
-            }
-        }
-    }
-    if keep { kept = col }
-    return out
 }
 

@@ -30,7 +30,29 @@ func convTranspose2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int
     let chunk = max(1, min(n, chunk ?? ConvChunking.samples(total: n, rows: k, positions: hw, permutes: false)))
 
     let parents = bias.map { [x, weight, $0] } ?? [x, weight]
-    let out = Tensor.result([n, cout, outH, outW], parents: parents) { out in
+    let out = Tensor(uninitialized: [n, cout, outH, outW])
+
+    // Forward: per chunk of nb samples, col [k, nb*hw] = W^T [k, cin] x [cin, nb*hw], folded onto y.
+    let col = Buffer(count: k * chunk * hw)
+    let xBatch = chunk > 1 ? Buffer(count: cin * chunk * hw) : nil
+    out.ptr.update(repeating: 0, count: out.count)
+    withExtendedLifetime((col, xBatch)) {
+        for start in Swift.stride(from: 0, to: n, by: chunk) {
+            let nb = min(chunk, n - start), cols = nb * hw
+            let xs = channelMajorInput(x, from: start, samples: nb, channels: cin, hw: hw, scratch: xBatch)
+            sgemm(transA: true, m: k, n: cols, k: cin, a: weight.ptr, b: xs, c: col.pointer)
+            col2im(col.pointer, samples: nb, g, addingInto: out.ptr + start * outPlanes)
+        }
+    }
+    if let bias {
+        let plane = g.plane
+        for i in 0..<n * cout {
+            let b = bias.ptr[i % cout], p = out.ptr + i * plane
+            for j in 0..<plane { p[j] += b }
+        }
+    }
+    // Backward: dcol = im2col(dY) [k, nb*hw]; dW += x dcol^T, dX += W dcol, dB += channel sums of dY.
+    return out.withBackward(parents: parents) { out in
         let gy = out.grad!.pointer
         if let bias, bias.requiresGrad {
             addChannelSums(gy, samples: n, channels: cout, hw: g.plane, into: bias.gradPtr)
@@ -43,13 +65,7 @@ func convTranspose2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int
                 let nb = min(chunk, n - start), cols = nb * hw
                 im2col(gy + start * outPlanes, samples: nb, g, into: dcol.pointer)
                 if weight.requiresGrad {  // dW += X dcol^T
-                    let xs: UnsafePointer<Float>
-                    if let xBatch {
-                        batchToChannelMajor(x.ptr + start * cin * hw, samples: nb, channels: cin, hw: hw, into: xBatch.pointer)
-                        xs = UnsafePointer(xBatch.pointer)
-                    } else {
-                        xs = UnsafePointer(x.ptr + start * cin * hw)
-                    }
+                    let xs = channelMajorInput(x, from: start, samples: nb, channels: cin, hw: hw, scratch: xBatch)
                     sgemm(transB: true, m: cin, n: k, k: cols, a: xs, b: dcol.pointer, beta: 1, c: weight.gradPtr)
                 }
                 if x.requiresGrad {  // dX = W dcol
@@ -64,30 +80,14 @@ func convTranspose2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int
             }
         }
     }
+}
 
-    let col = Buffer(count: k * chunk * hw)
-    let xBatch = chunk > 1 ? Buffer(count: cin * chunk * hw) : nil
-    out.ptr.update(repeating: 0, count: out.count)
-    withExtendedLifetime((col, xBatch)) {
-        for start in Swift.stride(from: 0, to: n, by: chunk) {
-            let nb = min(chunk, n - start), cols = nb * hw
-            let xs: UnsafePointer<Float>
-            if let xBatch {
-                batchToChannelMajor(x.ptr + start * cin * hw, samples: nb, channels: cin, hw: hw, into: xBatch.pointer)
-                xs = UnsafePointer(xBatch.pointer)
-            } else {
-                xs = UnsafePointer(x.ptr + start * cin * hw)
-            }
-            sgemm(transA: true, m: k, n: cols, k: cin, a: weight.ptr, b: xs, c: col.pointer)
-            col2im(col.pointer, samples: nb, g, addingInto: out.ptr + start * outPlanes)
-        }
-    }
-    if let bias {
-        let plane = g.plane
-        for i in 0..<n * cout {
-            let b = bias.ptr[i % cout], p = out.ptr + i * plane
-            for j in 0..<plane { p[j] += b }
-        }
-    }
-    return out
+/// Samples [start, start + samples) of x [N, C, hw] as the [C, samples*hw] matrix a GEMM takes:
+/// x itself for one sample, else permuted into `scratch` (there whenever samples can exceed 1).
+private func channelMajorInput(_ x: Tensor, from start: Int, samples: Int, channels: Int, hw: Int,
+                               scratch: Buffer?) -> UnsafePointer<Float> {
+    let src = x.ptr + start * channels * hw
+    guard let scratch else { return UnsafePointer(src) }
+    batchToChannelMajor(src, samples: samples, channels: channels, hw: hw, into: scratch.pointer)
+    return UnsafePointer(scratch.pointer)
 }

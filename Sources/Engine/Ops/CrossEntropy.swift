@@ -7,14 +7,7 @@ public func crossEntropy(_ logits: Tensor, labels: [Int]) -> Tensor {
                  "crossEntropy: logits \(logits.shape) for \(labels.count) labels")
     let n = logits.shape[0], k = logits.shape[1]
     let probs = Buffer(count: n * k)
-    let out = Tensor.result([1], parents: [logits]) { out in
-        let scale = out.grad!.pointer[0] / Float(n)
-        let gx = logits.gradPtr, p = probs.pointer
-        for i in 0..<n {
-            for j in 0..<k { gx[i * k + j] += scale * p[i * k + j] }
-            gx[i * k + labels[i]] -= scale
-        }
-    }
+    let out = Tensor(uninitialized: [1])
     var total: Double = 0
     let x = logits.ptr, p = probs.pointer
     for i in 0..<n {
@@ -23,7 +16,14 @@ public func crossEntropy(_ logits: Tensor, labels: [Int]) -> Tensor {
         total += Double(logZ - x[i * k + labels[i]])
     }
     out.ptr[0] = Float(total / Double(n))
-    return out
+    return out.withBackward(parents: [logits]) { out in
+        let scale = out.grad!.pointer[0] / Float(n)
+        let gx = logits.gradPtr, p = probs.pointer
+        for i in 0..<n {
+            for j in 0..<k { gx[i * k + j] += scale * p[i * k + j] }
+            gx[i * k + labels[i]] -= scale
+        }
+    }
 }
 
 /// Mean cross-entropy against target distributions [N, K] (soft labels, distillation).
@@ -32,15 +32,7 @@ public func crossEntropy(_ logits: Tensor, soft targets: Tensor) -> Tensor {
                  "crossEntropy: logits \(logits.shape) against targets \(targets.shape)")
     let n = logits.shape[0], k = logits.shape[1]
     let probs = Buffer(count: n * k)
-    let out = Tensor.result([1], parents: [logits]) { out in
-        let scale = out.grad!.pointer[0] / Float(n)
-        let gx = logits.gradPtr, p = probs.pointer, t = targets.ptr
-        for i in 0..<n {
-            var mass: Float = 0
-            for j in 0..<k { mass += t[i * k + j] }
-            for j in 0..<k { gx[i * k + j] += scale * (mass * p[i * k + j] - t[i * k + j]) }
-        }
-    }
+    let out = Tensor(uninitialized: [1])
     var total: Double = 0
     let x = logits.ptr, p = probs.pointer, t = targets.ptr
     for i in 0..<n {
@@ -50,7 +42,15 @@ public func crossEntropy(_ logits: Tensor, soft targets: Tensor) -> Tensor {
         }
     }
     out.ptr[0] = Float(total / Double(n))
-    return out
+    return out.withBackward(parents: [logits]) { out in
+        let scale = out.grad!.pointer[0] / Float(n)
+        let gx = logits.gradPtr, p = probs.pointer, t = targets.ptr
+        for i in 0..<n {
+            var mass: Float = 0
+            for j in 0..<k { mass += t[i * k + j] }
+            for j in 0..<k { gx[i * k + j] += scale * (mass * p[i * k + j] - t[i * k + j]) }
+        }
+    }
 }
 
 /// Writes softmax(x) into p and returns log-sum-exp(x), shifted by the max for stability.

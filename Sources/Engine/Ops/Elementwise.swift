@@ -103,6 +103,59 @@ func store(_ p: UnsafeMutablePointer<Float>, count n: Int, overwrite: Bool, _ va
     }
 }
 
+/// An elementwise function and its gradient: the one framework every unary op is written in
+/// (activations, math functions, scalar arithmetic; `BinaryKernel` is its two-operand half).
+///
+/// Kernels are types, not closures: `unary` is generic over the kernel, so the compiler
+/// specialises it for each op and inlines the arithmetic into tight loops, and a kernel's loops
+/// are the same code whatever calls it. A closure parameter gets that only when the optimiser
+/// happens to inline the call, and the gradient runs once per element in every backward pass.
+/// A kernel with a parameter (a slope, a scalar) carries it as a stored property.
+protocol UnaryKernel {
+    func value(_ x: Float) -> Float
+    /// x's gradient from the output gradient g, the input x and the output y (whichever is cheaper).
+    func gradient(_ g: Float, _ x: Float, _ y: Float) -> Float
+    /// gx += this element's gradient; relu overrides it to skip the add where the gradient is 0.
+    func accumulate(_ gx: inout Float, _ g: Float, _ x: Float, _ y: Float)
+    /// Whether the loops run in 32k-element ranges spread over the cores (activations, which run
+    /// on every layer of every net) or in one pass on the calling thread (everything else).
+    /// Either way each element is computed alone, so this changes the speed, never a byte.
+    static var splitsOverCores: Bool { get }
+}
+
+extension UnaryKernel {
+    @inline(__always) func accumulate(_ gx: inout Float, _ g: Float, _ x: Float, _ y: Float) { gx += gradient(g, x, y) }
+    static var splitsOverCores: Bool { false }
+}
+
+/// y = kernel(x), same shape; the backward writes (or adds) the kernel's gradient per element.
+func unary<K: UnaryKernel>(_ x: Tensor, _ kernel: K) -> Tensor {
+    let out = Tensor(uninitialized: x.shape)
+    let xs = x.ptr, ys = out.ptr
+    elementRanges(x.count, splitting: K.splitsOverCores) { r in for i in r { ys[i] = kernel.value(xs[i]) } }
+    return out.withBackward(parents: [x]) { out in
+        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget(), xs = x.ptr, ys = out.ptr
+        elementRanges(x.count, splitting: K.splitsOverCores) { r in
+            if fresh {
+                for i in r { gx[i] = kernel.gradient(g[i], xs[i], ys[i]) }
+            } else {
+                for i in r { kernel.accumulate(&gx[i], g[i], xs[i], ys[i]) }
+            }
+        }
+    }
+}
+
+/// Runs body over 0..<n: in one range, or split into fixed ranges of 32k elements spread over
+/// the cores when there are several.
+@inline(__always)
+func elementRanges(_ n: Int, splitting: Bool, _ body: (Range<Int>) -> Void) {
+    if splitting {
+        Parallel.forEachChunk(n, chunk: 1 << 15, work: n, body)
+    } else {
+        body(0..<n)
+    }
+}
+
 /// y = f(a, b) over one row, specialised on which operand stays constant.
 @inline(__always)
 func broadcastRow(_ n: Int, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
@@ -148,118 +201,119 @@ func accumulateRow(_ n: Int, into gt: UnsafeMutablePointer<Float>, overwrite: Bo
     }
 }
 
-/// The value and partial derivatives of a broadcasting binary op. Ops are types rather than
-/// closures so that `broadcastBinary` is specialised for each and its loops inline the arithmetic.
+/// The value and partial derivatives of a broadcasting binary op; the two-operand half of the
+/// kernel framework `UnaryKernel` describes (types, not closures, for the same reason).
 protocol BinaryKernel {
-    static func value(_ a: Float, _ b: Float) -> Float
+    func value(_ a: Float, _ b: Float) -> Float
     /// Contribution to a's gradient from output gradient g.
-    static func da(_ g: Float, _ a: Float, _ b: Float) -> Float
+    func da(_ g: Float, _ a: Float, _ b: Float) -> Float
     /// Contribution to b's gradient (note the operand order: b first).
-    static func db(_ g: Float, _ b: Float, _ a: Float) -> Float
+    func db(_ g: Float, _ b: Float, _ a: Float) -> Float
 }
 
-enum AddKernel: BinaryKernel {
-    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a + b }
-    @inline(__always) static func da(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
-    @inline(__always) static func db(_ g: Float, _ b: Float, _ a: Float) -> Float { g }
+struct AddKernel: BinaryKernel {
+    @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a + b }
+    @inline(__always) func da(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
+    @inline(__always) func db(_ g: Float, _ b: Float, _ a: Float) -> Float { g }
 }
 
-enum SubKernel: BinaryKernel {
-    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a - b }
-    @inline(__always) static func da(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
-    @inline(__always) static func db(_ g: Float, _ b: Float, _ a: Float) -> Float { -g }
+struct SubKernel: BinaryKernel {
+    @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a - b }
+    @inline(__always) func da(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
+    @inline(__always) func db(_ g: Float, _ b: Float, _ a: Float) -> Float { -g }
 }
 
-enum MulKernel: BinaryKernel {
-    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a * b }
-    @inline(__always) static func da(_ g: Float, _ a: Float, _ b: Float) -> Float { g * b }
-    @inline(__always) static func db(_ g: Float, _ b: Float, _ a: Float) -> Float { g * a }
+struct MulKernel: BinaryKernel {
+    @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a * b }
+    @inline(__always) func da(_ g: Float, _ a: Float, _ b: Float) -> Float { g * b }
+    @inline(__always) func db(_ g: Float, _ b: Float, _ a: Float) -> Float { g * a }
 }
 
-enum DivKernel: BinaryKernel {
-    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a / b }
-    @inline(__always) static func da(_ g: Float, _ a: Float, _ b: Float) -> Float { g / b }
-    @inline(__always) static func db(_ g: Float, _ b: Float, _ a: Float) -> Float { -g * a / (b * b) }
+struct DivKernel: BinaryKernel {
+    @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a / b }
+    @inline(__always) func da(_ g: Float, _ a: Float, _ b: Float) -> Float { g / b }
+    @inline(__always) func db(_ g: Float, _ b: Float, _ a: Float) -> Float { -g * a / (b * b) }
 }
 
-func broadcastBinary<K: BinaryKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K.Type, op: StaticString) -> Tensor {
+/// y = a op b with broadcasting: a [..], b [..] -> the broadcast shape; each operand's gradient
+/// is reduced back over the dims it was broadcast along.
+func broadcastBinary<K: BinaryKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K, op: StaticString) -> Tensor {
     let plan = BroadcastPlan(a.shape, b.shape, op: op)
-    let out = Tensor.result(plan.shape, parents: [a, b]) { out in
-        let g = out.grad!.pointer, n = plan.inner
-        let sa = plan.innerStrideA, sb = plan.innerStrideB
-        let ap = a.ptr, bp = b.ptr
+    let out = Tensor(uninitialized: plan.shape)
+    let ap = a.ptr, bp = b.ptr, y = out.ptr, n = plan.inner
+    let sa = plan.innerStrideA, sb = plan.innerStrideB
+    plan.forEachRow { oa, ob, oy in broadcastRow(n, ap + oa, sa, bp + ob, sb, y + oy, kernel.value) }
+    return out.withBackward(parents: [a, b]) { out in
+        let g = out.grad!.pointer
         if a.requiresGrad {
             let (ga, fresh) = a.count == plan.count ? a.gradientTarget() : (a.gradPtr, false)
             plan.forEachRow { oa, ob, oy in
-                accumulateRow(n, into: ga + oa, overwrite: fresh, g + oy, ap + oa, sa, bp + ob, sb, K.da)
+                accumulateRow(n, into: ga + oa, overwrite: fresh, g + oy, ap + oa, sa, bp + ob, sb, kernel.da)
             }
         }
         if b.requiresGrad {
             let (gb, fresh) = b.count == plan.count ? b.gradientTarget() : (b.gradPtr, false)
             plan.forEachRow { oa, ob, oy in
-                accumulateRow(n, into: gb + ob, overwrite: fresh, g + oy, bp + ob, sb, ap + oa, sa, K.db)
+                accumulateRow(n, into: gb + ob, overwrite: fresh, g + oy, bp + ob, sb, ap + oa, sa, kernel.db)
             }
         }
     }
-    let ap = a.ptr, bp = b.ptr, y = out.ptr, n = plan.inner
-    let sa = plan.innerStrideA, sb = plan.innerStrideB
-    plan.forEachRow { oa, ob, oy in broadcastRow(n, ap + oa, sa, bp + ob, sb, y + oy, K.value) }
-    return out
 }
 
 /// a + b with broadcasting.
-public func add(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, AddKernel.self, op: "add") }
+public func add(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, AddKernel(), op: "add") }
 
 /// a - b with broadcasting.
-public func sub(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, SubKernel.self, op: "sub") }
+public func sub(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, SubKernel(), op: "sub") }
 
 /// a * b with broadcasting.
-public func mul(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, MulKernel.self, op: "mul") }
+public func mul(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, MulKernel(), op: "mul") }
 
 /// a / b with broadcasting.
-public func div(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, DivKernel.self, op: "div") }
+public func div(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, DivKernel(), op: "div") }
 
-/// y = scale * x + shift, which is exact for each of x + s, x - s, s - x, s * x and -x.
+/// y = scale * x + shift, which is exact for each of x + s, x - s, s - x, s * x and -x: the
+/// kernel that drops the multiply or the add when it is the identity.
 func affine(_ x: Tensor, scale: Float, shift: Float) -> Tensor {
-    let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget()
-        if scale == 1 {
-            store(gx, count: x.count, overwrite: fresh) { g[$0] }
-        } else {
-            store(gx, count: x.count, overwrite: fresh) { scale * g[$0] }
-        }
-    }
-    let xs = x.ptr, y = out.ptr
-    if scale == 1 {
-        for i in 0..<x.count { y[i] = xs[i] + shift }
-    } else if shift == 0 {
-        for i in 0..<x.count { y[i] = scale * xs[i] }
-    } else {
-        for i in 0..<x.count { y[i] = scale * xs[i] + shift }
-    }
-    return out
+    if scale == 1 { return unary(x, ShiftKernel(shift: shift)) }
+    if shift == 0 { return unary(x, ScaleKernel(scale: scale)) }
+    return unary(x, ScaleShiftKernel(scale: scale, shift: shift))
+}
+
+struct ShiftKernel: UnaryKernel {
+    let shift: Float
+    @inline(__always) func value(_ x: Float) -> Float { x + shift }
+    @inline(__always) func gradient(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
+}
+
+struct ScaleKernel: UnaryKernel {
+    let scale: Float
+    @inline(__always) func value(_ x: Float) -> Float { scale * x }
+    @inline(__always) func gradient(_ g: Float, _ x: Float, _ y: Float) -> Float { scale * g }
+}
+
+struct ScaleShiftKernel: UnaryKernel {
+    let scale: Float, shift: Float
+    @inline(__always) func value(_ x: Float) -> Float { scale * x + shift }
+    @inline(__always) func gradient(_ g: Float, _ x: Float, _ y: Float) -> Float { scale * g }
 }
 
 /// x / s, divided rather than multiplied by 1/s so values match PyTorch bit for bit.
-func divide(_ x: Tensor, by s: Float) -> Tensor {
-    let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget()
-        store(gx, count: x.count, overwrite: fresh) { g[$0] / s }
-    }
-    let xs = x.ptr, y = out.ptr
-    for i in 0..<x.count { y[i] = xs[i] / s }
-    return out
+func divide(_ x: Tensor, by s: Float) -> Tensor { unary(x, DivideByKernel(divisor: s)) }
+
+struct DivideByKernel: UnaryKernel {
+    let divisor: Float
+    @inline(__always) func value(_ x: Float) -> Float { x / divisor }
+    @inline(__always) func gradient(_ g: Float, _ x: Float, _ y: Float) -> Float { g / divisor }
 }
 
 /// s / x.
-func divide(_ s: Float, by x: Tensor) -> Tensor {
-    let out = Tensor.result(x.shape, parents: [x]) { out in
-        let g = out.grad!.pointer, (gx, fresh) = x.gradientTarget(), xs = x.ptr, y = out.ptr
-        store(gx, count: x.count, overwrite: fresh) { -g[$0] * y[$0] / xs[$0] }
-    }
-    let xs = x.ptr, y = out.ptr
-    for i in 0..<x.count { y[i] = s / xs[i] }
-    return out
+func divide(_ s: Float, by x: Tensor) -> Tensor { unary(x, DivideIntoKernel(dividend: s)) }
+
+struct DivideIntoKernel: UnaryKernel {
+    let dividend: Float
+    @inline(__always) func value(_ x: Float) -> Float { dividend / x }
+    @inline(__always) func gradient(_ g: Float, _ x: Float, _ y: Float) -> Float { -g * y / x }
 }
 
 extension Tensor {

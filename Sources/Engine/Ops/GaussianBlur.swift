@@ -15,29 +15,29 @@ public func gaussianBlur(_ x: Tensor, sigma: Float, kernelSize: Int? = nil) -> T
     let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
     let rowTaps = reflectTaps(length: w, size: size), colTaps = reflectTaps(length: h, size: size)
 
-    let out = Tensor.result(x.shape, parents: [x]) { out in
+    let out = Tensor(uninitialized: x.shape)
+    let xs = x.ptr, ys = out.ptr
+    forEachPlane(planes, size: h * w, work: x.count * size, through: Buffer(count: x.count)) { o, tmp in
+        blurRows(xs + o, into: tmp, height: h, width: w, taps: rowTaps, weights: weights)
+        blurColumns(tmp, into: ys + o, height: h, width: w, taps: colTaps, weights: weights)
+    }
+    return out.withBackward(parents: [x]) { out in
         let g = out.grad!.pointer, gx = x.gradPtr
-        let scratch = Buffer.zeroed(x.count)
-        withExtendedLifetime(scratch) {
-            let tmp = scratch.pointer
-            parallelFor(planes, work: x.count * size) { p in
-                let o = p * h * w
-                blurColumnsAdjoint(g + o, into: tmp + o, height: h, width: w, taps: colTaps, weights: weights)
-                blurRowsAdjoint(tmp + o, into: gx + o, height: h, width: w, taps: rowTaps, weights: weights)
-            }
+        forEachPlane(planes, size: h * w, work: x.count * size, through: Buffer.zeroed(x.count)) { o, tmp in
+            blurColumnsAdjoint(g + o, into: tmp, height: h, width: w, taps: colTaps, weights: weights)
+            blurRowsAdjoint(tmp, into: gx + o, height: h, width: w, taps: rowTaps, weights: weights)
         }
     }
-    let xs = x.ptr, ys = out.ptr
-    let scratch = Buffer(count: x.count)
+}
+
+/// Runs body(offset, tmp) for every plane of `size` values, split over the cores, with the
+/// plane's own stretch of `scratch` (one plane per plane) between the blur's two 1-D passes.
+private func forEachPlane(_ planes: Int, size: Int, work: Int, through scratch: Buffer,
+                          _ body: (_ offset: Int, _ tmp: UnsafeMutablePointer<Float>) -> Void) {
     withExtendedLifetime(scratch) {
         let tmp = scratch.pointer
-        parallelFor(planes, work: x.count * size) { p in
-            let o = p * h * w
-            blurRows(xs + o, into: tmp + o, height: h, width: w, taps: rowTaps, weights: weights)
-            blurColumns(tmp + o, into: ys + o, height: h, width: w, taps: colTaps, weights: weights)
-        }
+        parallelFor(planes, work: work) { p in body(p * size, tmp + p * size) }
     }
-    return out
 }
 
 /// torchvision's 1-D kernel: exp(-x^2 / (2 sigma^2)) at integer offsets, normalised to sum 1.

@@ -50,42 +50,60 @@ func parallelFor(_ count: Int, work: Int, _ body: (Int) -> Void) {
     Parallel.forEach(count, work: work, body)
 }
 
-/// Unfolds `samples` images [samples, C, H, W] into the column matrix
-/// [C*kh*kw, samples*outH*outW] (row-major), so that the convolution is one GEMM.
-func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
-    let hw = g.positions, ld = samples * hw, plane = g.plane
-    let kk = g.kh * g.kw
-    parallelFor(g.channels, work: g.rows * ld) { c in
-        for k in 0..<kk {
-            let ky = k / g.kw, kx = k % g.kw
-            let (lo, hi) = g.validColumns(kx)
-            var dst = col + (c * kk + k) * ld
-            for n in 0..<samples {
-                let src = x + (n * g.channels + c) * plane
-                if g.isSameWidth {
-                    unfoldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, into: dst)
-                    dst += hw
-                    continue
-                }
-                for oy in 0..<g.outH {
-                    let iy = oy * g.stride - g.padding + ky
-                    if iy < 0 || iy >= g.height {
-                        for ox in 0..<g.outW { dst[ox] = 0 }
-                    } else {
-                        for ox in 0..<lo { dst[ox] = 0 }
-                        let srow = src + iy * g.width - g.padding + kx
-                        if g.stride == 1 {
-                            for ox in lo..<hi { dst[ox] = srow[ox] }
-                        } else {
-                            for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
-                        }
-                        for ox in hi..<g.outW { dst[ox] = 0 }
+extension ConvGeometry {
+    /// The sweep im2col and col2im share, over `samples` images and the column matrix
+    /// [C*kh*kw, samples*outH*outW]: for every (channel, tap, sample) in order, either
+    /// `sameWidth(ky, kx, lo, hi, run, plane)` with the matrix run of `positions` entries and the
+    /// image plane it pairs with (when `isSameWidth`), or, output row by output row,
+    /// `row(lo, hi, entries, pixels)` with the row's `outW` matrix entries and the image row its
+    /// tap reads, shifted so that entry ox pairs with pixel ox * stride (nil where the tap lands
+    /// in the padding rows). Channels are split over the cores: one channel's taps touch only that
+    /// channel's planes, so parts never race.
+    @inline(__always)
+    func sweep(samples: Int,
+               sameWidth: (_ ky: Int, _ kx: Int, _ lo: Int, _ hi: Int, _ run: Int, _ plane: Int) -> Void,
+               row: (_ lo: Int, _ hi: Int, _ entries: Int, _ pixels: Int?) -> Void) {
+        let ld = samples * positions, kk = kh * kw
+        parallelFor(channels, work: rows * ld) { c in
+            for k in 0..<kk {
+                let ky = k / kw, kx = k % kw
+                let (lo, hi) = validColumns(kx)
+                for n in 0..<samples {
+                    let run = (c * kk + k) * ld + n * positions, plane = (n * channels + c) * self.plane
+                    if isSameWidth {
+                        sameWidth(ky, kx, lo, hi, run, plane)
+                        continue
                     }
-                    dst += g.outW
+                    for oy in 0..<outH {
+                        let iy = oy * stride - padding + ky
+                        row(lo, hi, run + oy * outW, iy >= 0 && iy < height ? plane + iy * width - padding + kx : nil)
+                    }
                 }
             }
         }
     }
+}
+
+/// Unfolds `samples` images [samples, C, H, W] into the column matrix
+/// [C*kh*kw, samples*outH*outW] (row-major), so that the convolution is one GEMM.
+func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
+    g.sweep(samples: samples, sameWidth: { ky, kx, lo, hi, run, plane in
+        unfoldSameWidth(x + plane, g, ky: ky, kx: kx, lo: lo, hi: hi, into: col + run)
+    }, row: { lo, hi, entries, pixels in
+        let dst = col + entries
+        guard let pixels else {
+            for ox in 0..<g.outW { dst[ox] = 0 }
+            return
+        }
+        let srow = x + pixels
+        for ox in 0..<lo { dst[ox] = 0 }
+        if g.stride == 1 {
+            for ox in lo..<hi { dst[ox] = srow[ox] }
+        } else {
+            for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
+        }
+        for ox in hi..<g.outW { dst[ox] = 0 }
+    })
 }
 
 /// One (tap, sample) row of the column matrix when rows of the output and the input are equally
@@ -124,36 +142,17 @@ private func zeroEdgeColumns(_ p: UnsafeMutablePointer<Float>, width w: Int, row
 /// (padding taps are dropped). Accumulates into `x`. Clobbers the padding-tap entries of `col`
 /// (it is always scratch) so that same-width rows can be added as one block.
 func col2im(_ col: UnsafeMutablePointer<Float>, samples: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
-    let hw = g.positions, ld = samples * hw, plane = g.plane
-    let kk = g.kh * g.kw
-    // One channel's taps all land in that channel's planes, so channels never race.
-    parallelFor(g.channels, work: g.rows * ld) { c in
-        for k in 0..<kk {
-            let ky = k / g.kw, kx = k % g.kw
-            let (lo, hi) = g.validColumns(kx)
-            var src = col + (c * kk + k) * ld
-            for n in 0..<samples {
-                let dst = x + (n * g.channels + c) * plane
-                if g.isSameWidth {
-                    foldSameWidth(src, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: dst)
-                    src += hw
-                    continue
-                }
-                for oy in 0..<g.outH {
-                    let iy = oy * g.stride - g.padding + ky
-                    if iy >= 0 && iy < g.height {
-                        let drow = dst + iy * g.width - g.padding + kx
-                        if g.stride == 1 {
-                            for ox in lo..<hi { drow[ox] += src[ox] }
-                        } else {
-                            for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
-                        }
-                    }
-                    src += g.outW
-                }
-            }
+    g.sweep(samples: samples, sameWidth: { ky, kx, lo, hi, run, plane in
+        foldSameWidth(col + run, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: x + plane)
+    }, row: { lo, hi, entries, pixels in
+        guard let pixels else { return }
+        let src = col + entries, drow = x + pixels
+        if g.stride == 1 {
+            for ox in lo..<hi { drow[ox] += src[ox] }
+        } else {
+            for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
         }
-    }
+    })
 }
 
 @inline(__always)

@@ -27,7 +27,9 @@ public func maskedMSE(_ pred: Tensor, _ target: Tensor, mask: Tensor) -> Tensor 
         total += Double(acc)
     }
     let count = selected
-    let out = Tensor.result([1], parents: [pred, target]) { out in
+    let out = Tensor(uninitialized: [1])
+    out.ptr[0] = count > 0 ? Float(total / Double(count)) : 0
+    return out.withBackward(parents: [pred, target]) { out in
         guard count > 0 else { return }
         let k = 2 * out.grad!.pointer[0] / Float(count)
         let p = pred.ptr, t = target.ptr, mk = mask.ptr
@@ -42,6 +44,4 @@ public func maskedMSE(_ pred: Tensor, _ target: Tensor, mask: Tensor) -> Tensor 
             }
         }
     }
-    out.ptr[0] = count > 0 ? Float(total / Double(count)) : 0
-    return out
 }

@@ -2,29 +2,12 @@
 /// [N, C, H, W] -> [N, C, (H - kernel)/stride + 1, (W - kernel)/stride + 1], as PyTorch's
 /// F.max_pool2d. Of tied values the first in row-major order wins, and so takes the gradient.
 public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
-    let s = stride ?? kernel
-    precondition(x.rank == 4 && kernel >= 1 && s >= 1 && x.shape[2] >= kernel && x.shape[3] >= kernel,
-                 "maxPool2d: kernel \(kernel) stride \(s) on \(x.shape)")
-    let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
-    let oh = (h - kernel) / s + 1, ow = (w - kernel) / s + 1
+    let (planes, h, w, s, oh, ow) = poolGeometry(x, kernel: kernel, stride: stride, op: "maxPool2d")
+    precondition(h * w < 1 << 24, "maxPool2d: plane \(h)x\(w) too large")
+    let out = Tensor(uninitialized: [x.shape[0], x.shape[1], oh, ow])
     // The winner's offset inside its input plane, per output element, for the backward pass;
     // held as Float (exact below 2^24) so it lives in a pooled buffer.
-    var argmax: Buffer?
-    let out = Tensor.result([x.shape[0], x.shape[1], oh, ow], parents: [x]) { out in
-        guard let idx = argmax?.pointer else { return }
-        let g = out.grad!.pointer
-        // Non-overlapping windows that tile the plane (ref-cnn's 2x2 pools) cover every input
-        // once: a fresh gradient is written in one pass, winners and zeros, with no memset first.
-        let (gx, fresh) = kernel == s && h % s == 0 && w % s == 0 ? x.gradientTarget() : (x.gradPtr, false)
-        parallelFor(planes, work: x.count) { p in
-            let gp = gx + p * h * w, go = g + p * oh * ow, ip = idx + p * oh * ow
-            if fresh { gp.update(repeating: 0, count: h * w) }
-            for i in 0..<oh * ow { gp[Int(ip[i])] += go[i] }
-        }
-        argmax = nil
-    }
-    precondition(h * w < 1 << 24, "maxPool2d: plane \(h)x\(w) too large")
-    argmax = out.requiresGrad ? Buffer(count: out.count) : nil
+    let argmax = Autodiff.shouldRecord([x]) ? Buffer(count: out.count) : nil
     let idx = argmax?.pointer
     let xs = x.ptr, ys = out.ptr
     parallelFor(planes, work: x.count) { p in
@@ -70,32 +53,26 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
             }
         }
     }
-    return out
+    return out.withBackward(parents: [x]) { out in
+        guard let argmax else { return }
+        let g = out.grad!.pointer, idx = argmax.pointer
+        // Non-overlapping windows that tile the plane (ref-cnn's 2x2 pools) cover every input
+        // once: a fresh gradient is written in one pass, winners and zeros, with no memset first.
+        let (gx, fresh) = kernel == s && h % s == 0 && w % s == 0 ? x.gradientTarget() : (x.gradPtr, false)
+        parallelFor(planes, work: x.count) { p in
+            let gp = gx + p * h * w, go = g + p * oh * ow, ip = idx + p * oh * ow
+            if fresh { gp.update(repeating: 0, count: h * w) }
+            for i in 0..<oh * ow { gp[Int(ip[i])] += go[i] }
+        }
+    }
 }
 
 /// Average pooling over kernel x kernel windows (no padding; stride defaults to the kernel),
 /// as PyTorch's F.avg_pool2d.
 public func avgPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
-    let s = stride ?? kernel
-    precondition(x.rank == 4 && kernel >= 1 && s >= 1 && x.shape[2] >= kernel && x.shape[3] >= kernel,
-                 "avgPool2d: kernel \(kernel) stride \(s) on \(x.shape)")
-    let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
-    let oh = (h - kernel) / s + 1, ow = (w - kernel) / s + 1
+    let (planes, h, w, s, oh, ow) = poolGeometry(x, kernel: kernel, stride: stride, op: "avgPool2d")
     let scale = 1 / Float(kernel * kernel)
-    let out = Tensor.result([x.shape[0], x.shape[1], oh, ow], parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr
-        parallelFor(planes, work: x.count) { p in
-            let gp = gx + p * h * w, go = g + p * oh * ow
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let v = go[oy * ow + ox] * scale, top = oy * s * w + ox * s
-                    for ky in 0..<kernel {
-                        for kx in 0..<kernel { gp[top + ky * w + kx] += v }
-                    }
-                }
-            }
-        }
-    }
+    let out = Tensor(uninitialized: [x.shape[0], x.shape[1], oh, ow])
     let xs = x.ptr, ys = out.ptr
     parallelFor(planes, work: x.count) { p in
         let src = xs + p * h * w, dst = ys + p * oh * ow
@@ -110,7 +87,20 @@ public func avgPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) -> Tensor {
             }
         }
     }
-    return out
+    return out.withBackward(parents: [x]) { out in
+        let g = out.grad!.pointer, gx = x.gradPtr
+        parallelFor(planes, work: x.count) { p in
+            let gp = gx + p * h * w, go = g + p * oh * ow
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let v = go[oy * ow + ox] * scale, top = oy * s * w + ox * s
+                    for ky in 0..<kernel {
+                        for kx in 0..<kernel { gp[top + ky * w + kx] += v }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Mean over each channel's plane: [N, C, H, W] -> [N, C].
@@ -118,16 +108,26 @@ public func globalAveragePool(_ x: Tensor) -> Tensor {
     precondition(x.rank == 4, "globalAveragePool: \(x.shape) is not NCHW")
     let planes = x.shape[0] * x.shape[1], hw = x.shape[2] * x.shape[3]
     let scale = 1 / Float(hw)
-    let out = Tensor.result([x.shape[0], x.shape[1]], parents: [x]) { out in
+    let out = Tensor(uninitialized: [x.shape[0], x.shape[1]])
+    let xs = x.ptr, ys = out.ptr
+    for p in 0..<planes {
+        ys[p] = spatialSum(xs + p * hw, hw) * scale
+    }
+    return out.withBackward(parents: [x]) { out in
         let g = out.grad!.pointer, gx = x.gradPtr
         for p in 0..<planes {
             let v = g[p] * scale, gp = gx + p * hw
             for i in 0..<hw { gp[i] += v }
         }
     }
-    let xs = x.ptr, ys = out.ptr
-    for p in 0..<planes {
-        ys[p] = spatialSum(xs + p * hw, hw) * scale
-    }
-    return out
+}
+
+/// The window sweep both poolings share: (N*C planes, H, W, stride, Ho, Wo) of x [N, C, H, W].
+private func poolGeometry(_ x: Tensor, kernel: Int, stride: Int?, op: StaticString)
+    -> (planes: Int, h: Int, w: Int, stride: Int, oh: Int, ow: Int) {
+    let s = stride ?? kernel
+    precondition(x.rank == 4 && kernel >= 1 && s >= 1 && x.shape[2] >= kernel && x.shape[3] >= kernel,
+                 "\(op): kernel \(kernel) stride \(s) on \(x.shape)")
+    let h = x.shape[2], w = x.shape[3]
+    return (x.shape[0] * x.shape[1], h, w, s, (h - kernel) / s + 1, (w - kernel) / s + 1)
 }

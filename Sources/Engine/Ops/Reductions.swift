@@ -9,15 +9,15 @@ public func mean(_ x: Tensor) -> Tensor {
 }
 
 func reduceAll(_ x: Tensor, scale: Float) -> Tensor {
-    let out = Tensor.result([1], parents: [x]) { out in
-        let gv = out.grad!.pointer[0] * scale, gx = x.gradPtr
-        for i in 0..<x.count { gx[i] += gv }
-    }
+    let out = Tensor(uninitialized: [1])
     var s = 0.0
     let xs = x.ptr
     for i in 0..<x.count { s += Double(xs[i]) }
     out.ptr[0] = Float(s * Double(scale))
-    return out
+    return out.withBackward(parents: [x]) { out in
+        let gv = out.grad!.pointer[0] * scale, gx = x.gradPtr
+        for i in 0..<x.count { gx[i] += gv }
+    }
 }
 
 /// Where a reduction over `axes` of `shape` leaves its results.
@@ -93,13 +93,13 @@ func reduce(_ x: Tensor, axes: [Int], keepDims: Bool, mean: Bool, op: StaticStri
     let rs = ReductionShape(x.shape, axes: axes, keepDims: keepDims, op: op)
     let scale: Float = mean ? 1 / Float(rs.groupSize) : 1
     let plan = rs.plan
-    let out = Tensor.result(rs.result, parents: [x]) { out in
-        broadcastInto(x.gradPtr, from: out.grad!.pointer, scale: scale, plan)
-    }
+    let out = Tensor(uninitialized: rs.result)
     out.ptr.update(repeating: 0, count: out.count)
     sumInto(out.ptr, from: x.ptr, plan)
     if mean { for i in 0..<out.count { out.ptr[i] *= scale } }
-    return out
+    return out.withBackward(parents: [x]) { out in
+        broadcastInto(x.gradPtr, from: out.grad!.pointer, scale: scale, plan)
+    }
 }
 
 /// Variance over `axes`: biased (divide by n, the default here and in batch norm) or unbiased
@@ -115,18 +115,7 @@ public func variance(_ x: Tensor, axes: [Int], keepDims: Bool = false, unbiased:
     let invN = 1 / Float(rs.groupSize)
     for i in 0..<groups { mu.pointer[i] *= invN }
 
-    let out = Tensor.result(rs.result, parents: [x]) { out in
-        let g = out.grad!.pointer, gx = x.gradPtr, xs = x.ptr, m = mu.pointer
-        let n = plan.inner, sr = plan.innerStrideB, k = 2 / divisor
-        plan.forEachRow { ox, or, _ in
-            if sr == 1 {
-                for j in 0..<n { gx[ox + j] += k * g[or + j] * (xs[ox + j] - m[or + j]) }
-            } else {
-                let c = k * g[or], mv = m[or]
-                for j in 0..<n { gx[ox + j] += c * (xs[ox + j] - mv) }
-            }
-        }
-    }
+    let out = Tensor(uninitialized: rs.result)
     let v = out.ptr, xs = x.ptr, m = mu.pointer
     v.update(repeating: 0, count: groups)
     let n = plan.inner, sr = plan.innerStrideB
@@ -142,5 +131,16 @@ public func variance(_ x: Tensor, axes: [Int], keepDims: Bool = false, unbiased:
     }
     let inv = 1 / divisor
     for i in 0..<groups { v[i] *= inv }
-    return out
+    return out.withBackward(parents: [x]) { out in
+        let g = out.grad!.pointer, gx = x.gradPtr, xs = x.ptr, m = mu.pointer
+        let n = plan.inner, sr = plan.innerStrideB, k = 2 / divisor
+        plan.forEachRow { ox, or, _ in
+            if sr == 1 {
+                for j in 0..<n { gx[ox + j] += k * g[or + j] * (xs[ox + j] - m[or + j]) }
+            } else {
+                let c = k * g[or], mv = m[or]
+                for j in 0..<n { gx[ox + j] += c * (xs[ox + j] - mv) }
+            }
+        }
+    }
 }

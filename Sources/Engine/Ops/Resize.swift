@@ -13,7 +13,20 @@ public func resize(_ x: Tensor, height: Int, width: Int, mode: ResizeMode) -> Te
     let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
     let rows = resizeTaps(input: h, output: height, mode: mode)
     let cols = resizeTaps(input: w, output: width, mode: mode)
-    let out = Tensor.result([x.shape[0], x.shape[1], height, width], parents: [x]) { out in
+    let out = Tensor(uninitialized: [x.shape[0], x.shape[1], height, width])
+    let xs = x.ptr, ys = out.ptr
+    parallelFor(planes, work: out.count) { p in
+        let src = xs + p * h * w, dst = ys + p * height * width
+        for oy in 0..<height {
+            let r = rows[oy], s0 = src + r.i0 * w, s1 = src + r.i1 * w, dr = dst + oy * width
+            for ox in 0..<width {
+                let c = cols[ox]
+                // PyTorch's summation order (rows outermost), so values agree to the last bit or so.
+                dr[ox] = r.l0 * (c.l0 * s0[c.i0] + c.l1 * s0[c.i1]) + r.l1 * (c.l0 * s1[c.i0] + c.l1 * s1[c.i1])
+            }
+        }
+    }
+    return out.withBackward(parents: [x]) { out in
         let g = out.grad!.pointer, gx = x.gradPtr
         parallelFor(planes, work: out.count) { p in
             let src = g + p * height * width, dst = gx + p * h * w
@@ -29,19 +42,6 @@ public func resize(_ x: Tensor, height: Int, width: Int, mode: ResizeMode) -> Te
             }
         }
     }
-    let xs = x.ptr, ys = out.ptr
-    parallelFor(planes, work: out.count) { p in
-        let src = xs + p * h * w, dst = ys + p * height * width
-        for oy in 0..<height {
-            let r = rows[oy], s0 = src + r.i0 * w, s1 = src + r.i1 * w, dr = dst + oy * width
-            for ox in 0..<width {
-                let c = cols[ox]
-                // PyTorch's summation order (rows outermost), so values agree to the last bit or so.
-                dr[ox] = r.l0 * (c.l0 * s0[c.i0] + c.l1 * s0[c.i1]) + r.l1 * (c.l0 * s1[c.i0] + c.l1 * s1[c.i1])
-            }
-        }
-    }
-    return out
 }
 
 /// The two source indices and weights of one output position along one axis. Nearest is the
