@@ -1,4 +1,3 @@
-import Support
 import Foundation
 
 /// The activations, as `UnaryKernel`s whose loops split over the cores: they run on every layer

@@ -1,3 +1,4 @@
+import Support
 /// How two operands map onto their broadcast result (NumPy/PyTorch rules, shapes aligned on the
 /// right), reduced to the fewest dimensions that can be walked with plain strides.
 ///
