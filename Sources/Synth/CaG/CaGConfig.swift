@@ -1,5 +1,6 @@
 /// Every switch of the CaG sampler, so each of the paper's parts (and each extra prior) can be
-/// turned off or on and measured on its own. Defaults are the measured best (see BENCHMARKS.md, "CaG").
+/// turned off or on and measured on its own. Defaults are the measured best (BENCHMARKS.md,
+/// "CaG sampler" and "Dataset quality per source").
 public struct CaGConfig: Sendable, Equatable {
     /// How the optimised tensor becomes pixels in [0, 1].
     public enum Parameterization: String, Sendable, CaseIterable {

@@ -29,7 +29,7 @@ struct BuildCommand: ParsableCommand {
 
         Sources: cag inverts a classifier (by default the shipped teacher-ref-cnn, through the reconstruction module cag-ref-recon); gan draws from class-conditional GANs (by default the four shipped gan-concat-s1..4); gan-latent steers an unconditional GAN with an input generator (gan-uncond-s1 and gan-uncond-s1-input); replay:SPEC draws real images of each class from a data spec by seed (a real-data baseline through the same filter). The default filter is filter-ref-cnn for cag (a second ref-cnn: the inverted classifier cannot judge its own images) and filter-resnet-s for the others. Default models come from SYNTH_MODELS_DIR, else ./models, else the models/ of the checkout synth was built in.
 
-        CaG settings, --source-option KEY=VALUE (repeatable; BENCHMARKS.md, "CaG", measures what each buys):
+        CaG settings, --source-option KEY=VALUE (repeatable; BENCHMARKS.md, "CaG sampler", measures what each buys):
         \(CaGConfig.settingsHelp())
         """
     )
