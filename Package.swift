@@ -37,8 +37,8 @@ let package = Package(
         .target(name: "Shards", dependencies: ["Support", "CArchive"], swiftSettings: fast),
         // Reading datasets: data specs, IDX, CIFAR, PNG folders, gzip, and `shards:DIR` (verified).
         .target(name: "Datasets", dependencies: ["Support", "Shards", "CPNG", "CZlib"], swiftSettings: fast),
-        // Confidence-threshold filtering, acceptance statistics, near-copy audits.
-        .target(name: "Filter", dependencies: ["Support", "Engine", "Models", "Datasets"], swiftSettings: fast),
+        // Confidence-threshold filtering (its verdicts counted into the manifest's ClassStats), near-copy audits.
+        .target(name: "Filter", dependencies: ["Support", "Engine", "Models", "Shards", "Datasets"], swiftSettings: fast),
         // Generation sources (sampling only): CaG, conditional GAN, latent-conditioned GAN.
         .target(name: "Synth", dependencies: ["Support", "Engine", "Models", "Datasets"], swiftSettings: fast),
         // Training models: classifiers, the CaG reconstructor (MAE), GANs, the input generator,
