@@ -37,8 +37,8 @@ let package = Package(
         .target(name: "Shards", dependencies: ["Support", "CArchive"], swiftSettings: fast),
         // Reading datasets: data specs, IDX, CIFAR, PNG folders, gzip, and `shards:DIR` (verified).
         .target(name: "Datasets", dependencies: ["Support", "Shards", "CPNG", "CZlib"], swiftSettings: fast),
-        // Confidence-threshold filtering, acceptance statistics, near-copy audits.
-        .target(name: "Filter", dependencies: ["Support", "Engine", "Models", "Datasets"], swiftSettings: fast),
+        // Confidence-threshold filtering (its verdicts counted into the manifest's ClassStats), near-copy audits.
+        .target(name: "Filter", dependencies: ["Support", "Engine", "Models", "Shards", "Datasets"], swiftSettings: fast),
         // Generation sources (sampling only): CaG, conditional GAN, latent-conditioned GAN.
         .target(name: "Synth", dependencies: ["Support", "Engine", "Models", "Datasets"], swiftSettings: fast),
         // Training models: classifiers, the CaG reconstructor (MAE), GANs, the input generator,
@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Support", "Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Training", "Engine", "PipelineFixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Support", "Training", "Measure", "Synth", "Models", "Datasets", "Engine", "TestSupport"]),
         .testTarget(name: "MeasureTests", dependencies: ["Support", "Measure", "Training", "Models", "Datasets", "Engine"]),
-        .testTarget(name: "FilterTests", dependencies: ["Support", "Filter", "Models", "Datasets", "Engine"]),
+        .testTarget(name: "FilterTests", dependencies: ["Support", "Filter", "Shards", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
         .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Support", "Shards", "Datasets", "Models", "Training", "Measure", "Synth", "Engine", "TestSupport", "PipelineFixtures"]),
         .testTarget(name: "SynthTests", dependencies: ["Support", "Synth", "Engine", "Models", "Datasets", "TestSupport"]),

@@ -1,4 +1,5 @@
 import Datasets
+import Shards
 import Support
 
 /// What a confidence filter makes of an existing labelled set: per class, the share of samples it
@@ -6,7 +7,7 @@ import Support
 /// so a candidate folder screened here meets the same verdicts in a build.
 public struct FilterVerdicts: Sendable {
     /// stats[c]: the verdicts on the samples labelled c.
-    public let stats: [AcceptanceStats]
+    public let stats: [ClassStats]
 
     public init(_ filter: ConfidenceFilter, on data: Dataset) throws {
         guard [data.channels, data.height, data.width] == filter.imageShape else {
@@ -16,7 +17,9 @@ public struct FilterVerdicts: Sendable {
             throw SynthError("\(data.name): label \(bad) outside the filter's \(filter.classCount) classes")
         }
         let probs = try data.pixels.withUnsafeBufferPointer { try filter.probabilities($0, count: data.count) }
-        var stats = [AcceptanceStats](repeating: AcceptanceStats(), count: filter.classCount)
+        var stats = (0..<filter.classCount).map {
+            ClassStats(filterAccountOf: $0, name: $0 < data.classNames.count ? data.classNames[$0] : String($0))
+        }
         let k = filter.classCount
         for (i, y) in data.labels.enumerated() {
             stats[y].record(filter.judge(probs[(i * k)..<((i + 1) * k)], label: y), kept: true)
@@ -26,8 +29,8 @@ public struct FilterVerdicts: Sendable {
 
     /// Share of all samples kept.
     public var share: Double {
-        let total = stats.reduce(AcceptanceStats(), +)
-        return total.generated > 0 ? Double(total.accepted) / Double(total.generated) : 0
+        let generated = stats.reduce(0) { $0 + $1.generated }, accepted = stats.reduce(0) { $0 + $1.accepted }
+        return generated > 0 ? Double(accepted) / Double(generated) : 0
     }
 
     /// Share of each class kept (NaN for a class with no samples).

@@ -275,9 +275,11 @@ public struct FilterReport: Codable, Equatable, Sendable {
     }
 }
 
-/// Counts of one class. generated = accepted + surplus + rejected_wrong_class + rejected_low_confidence
-/// (+ rejected_near_copy with --reject-near-copies);
-/// surplus passed the filter after the class's share of a shard was full (the rest of a batch).
+/// What the filter did with one class's candidates (in one shard, or summed over a build): the
+/// manifest's per-class filter section and the one spelling of these counts (the Filter module
+/// records verdicts into it). generated = accepted + surplus + rejected_wrong_class +
+/// rejected_low_confidence (+ rejected_near_copy with --reject-near-copies); surplus passed the
+/// filter after the class's share of a shard was full (the rest of a batch).
 public struct ClassStats: Codable, Equatable, Sendable {
     public var classIndex: Int
     public var name: String
@@ -301,9 +303,12 @@ public struct ClassStats: Codable, Equatable, Sendable {
         generated == accepted + surplus + rejectedWrongClass + rejectedLowConfidence + (rejectedNearCopy ?? 0)
     }
 
-    public init(classIndex: Int, name: String, bins: Int) {
+    /// All counts zero; `countsNearCopies` (a build with --reject-near-copies) records
+    /// rejected_near_copy, even when none was found.
+    public init(classIndex: Int, name: String, bins: Int, countsNearCopies: Bool = false) {
         self.classIndex = classIndex; self.name = name
         generated = 0; accepted = 0; surplus = 0; rejectedWrongClass = 0; rejectedLowConfidence = 0
+        rejectedNearCopy = countsNearCopies ? 0 : nil
         confidenceHistogram = [Int](repeating: 0, count: bins)
     }
 
@@ -366,10 +371,8 @@ extension Manifest {
     public static func assemble(name: String, classes: [String], imageShape: [Int], build: BuildRecord,
                                 entries: [ShardEntry], stats parts: [[ClassStats]], histogramBins: Int,
                                 part: PartInfo? = nil) -> Manifest {
-        var stats = build.classes.map { c -> ClassStats in
-            var st = ClassStats(classIndex: c, name: classes[c], bins: histogramBins)
-            if build.rejectNearCopies != nil { st.rejectedNearCopy = 0 }
-            return st
+        var stats = build.classes.map {
+            ClassStats(classIndex: $0, name: classes[$0], bins: histogramBins, countsNearCopies: build.rejectNearCopies != nil)
         }
         for p in parts {
             for (k, s) in p.enumerated() where k < stats.count { stats[k].add(s) }
