@@ -67,8 +67,9 @@ public enum BuildDefaults {
     /// sample must convince a second opinion. The GAN sources' is a different architecture
     /// (resnet-s). CaG's is a second ref-cnn (another seed, twice the epochs): the resnet-s judges
     /// CaG images by features their ref-cnn teacher never shaped, and refused every Sandal and
-    /// Sneaker of sets a fresh ref-cnn learns those classes from at 70-93% (BENCHMARKS.md, "What
-    /// the filter accepts"), so a filtered CaG build starved whole classes.
+    /// Sneaker of sets a fresh ref-cnn learns those classes from at 70-93% (BENCHMARKS.md, "CaG
+    /// sampler"; the measurements in bench/lab/HISTORY.md, "What the filter accepts"), so a
+    /// filtered CaG build starved whole classes.
     public static func filterModel(source kind: String) -> String {
         Files.join(modelsDirectory, kind == "cag" ? cagFilterFile : ganFilterFile)
     }
