@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Support
 
@@ -30,18 +29,9 @@ enum ImageFolder {
             }
         }
 
-        // Decode in parallel; every slot is written by exactly one iteration.
-        var decoded = [Result<PNG.Image, Error>?](repeating: nil, count: files.count)
-        decoded.withUnsafeMutableBufferPointer { slots in
-            let base = slots.baseAddress!
-            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, files.count / 64))
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var i = w
-                while i < files.count {
-                    base[i] = Result { try PNG.decode(try Files.read(files[i]), path: files[i]) }
-                    i += workers
-                }
-            }
+        // Decoded in parallel, kept in file order.
+        var decoded: [Result<PNG.Image, Error>?] = Parallel.map(files.count) { i in
+            Result { try PNG.decode(try Files.read(files[i]), path: files[i]) }
         }
 
         // The first image in order fixes the shape; errors are reported in file order.
