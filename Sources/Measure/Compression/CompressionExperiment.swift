@@ -46,11 +46,8 @@ public struct RealCurves: Codable, Equatable, Sendable {
     }
 
     public static func read(_ path: String) throws -> RealCurves {
-        let bytes: Data
-        do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw SynthError.file(path, "cannot read: \(error.localizedDescription)")
-        }
-        do { return try JSONDecoder().decode(RealCurves.self, from: bytes) } catch {
+        let bytes = try Files.read(path)
+        do { return try JSONDecoder().decode(RealCurves.self, from: Data(bytes)) } catch {
             throw SynthError.file(path, "not a real-curve file written by synth compress")
         }
     }

@@ -137,7 +137,7 @@ struct CaGTrialCommand: ParsableCommand {
         if let log {
             let line = JSONOutput.string(result).replacingOccurrences(of: "\n", with: "") + "\n"
             if let h = FileHandle(forWritingAtPath: log) { h.seekToEndOfFile(); h.write(Data(line.utf8)); h.closeFile() }
-            else { try line.write(toFile: log, atomically: true, encoding: .utf8) }
+            else { try Files.writeAtomically(Array(line.utf8), to: log) }
         }
     }
 
@@ -184,7 +184,7 @@ struct CaGTrialCommand: ParsableCommand {
             let c = data.labels[i]
             let path = "\(dir)/\(String(format: "%03d", c))-\(data.classNames[c].replacingOccurrences(of: "/", with: "_"))/\(String(format: "%06d", index[c])).png"
             index[c] += 1
-            try Data(PNG.encode(pixels: Array(data.image(i)), width: data.width, height: data.height, channels: data.channels)).write(to: URL(fileURLWithPath: path))
+            try Files.writeAtomically(PNG.encode(pixels: Array(data.image(i)), width: data.width, height: data.height, channels: data.channels), to: path)
         }
     }
 }
