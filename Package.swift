@@ -57,14 +57,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
-        // What several test targets share: the finite-difference gradient check, the reference Python.
+        // What several test targets share: the finite-difference gradient check, the reference Python,
+        // scratch directories, closeness of float arrays.
         .target(name: "TestSupport", dependencies: ["Support", "Engine"], path: "Tests/TestSupport"),
-        // What the pipeline's and the command line's tests share: small trained filters, scratch directories.
+        // What the pipeline's and the command line's tests share: small trained filters.
         .target(name: "PipelineFixtures", dependencies: ["Support", "Datasets", "Engine", "Models", "Shards", "Training"], path: "Tests/PipelineFixtures"),
         .testTarget(name: "EngineTests", dependencies: ["Support", "Engine", "Models", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Support", "Datasets", "Shards"]),
         .testTarget(name: "ShardsTests", dependencies: ["Support", "Shards", "Datasets", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Support", "Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Training", "Engine", "PipelineFixtures"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Support", "Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Training", "Engine", "TestSupport", "PipelineFixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Support", "Training", "Measure", "Synth", "Models", "Datasets", "Engine", "TestSupport"]),
         .testTarget(name: "MeasureTests", dependencies: ["Support", "Measure", "Training", "Models", "Datasets", "Engine"]),
         .testTarget(name: "FilterTests", dependencies: ["Support", "Filter", "Shards", "Models", "Datasets", "Engine"]),

@@ -14,6 +14,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import webdataset as wds
 
 
+# Also the PyTorch reference of synth's tests (Tests/EngineTests/ModelTests.swift imports it).
 class RefCNN(nn.Module):
     def __init__(s, classes=10, ch=1, side=28):
         super().__init__()

@@ -127,33 +127,19 @@ public struct Dataset: Sendable {
         return out
     }
 
-    /// Writes the images at `indices` as normalised Float32 NCHW, (p/255 - mean[c]) / std[c], to
-    /// `into` (indices.count * imageSize floats). `mean` and `std` hold one value per channel, or
-    /// one value for all channels.
+    /// Writes the images at `indices` as normalised Float32 NCHW (`PixelNormalization`) to `into`
+    /// (indices.count * imageSize floats). `mean` and `std` hold one value per channel, or one
+    /// value for all channels.
     public func batch(indices: ArraySlice<Int>, mean: [Float], std: [Float],
                       into out: UnsafeMutablePointer<Float>) {
-        precondition((mean.count == 1 || mean.count == channels) && (std.count == 1 || std.count == channels),
-                     "batch: mean/std need 1 or \(channels) values, got \(mean.count)/\(std.count)")
-        // One 256-entry table per channel turns the arithmetic into a lookup.
-        var table = [Float](repeating: 0, count: 256 * channels)
-        for c in 0..<channels {
-            let m = mean.count == 1 ? mean[0] : mean[c], s = std.count == 1 ? std[0] : std[c]
-            for p in 0..<256 { table[c * 256 + p] = (Float(p) / 255 - m) / s }
-        }
-        let plane = height * width, size = imageSize
-        table.withUnsafeBufferPointer { lut in
-            pixels.withUnsafeBufferPointer { src in
-                var dst = out
-                for i in indices {
-                    precondition(i >= 0 && i < count, "batch: index \(i) outside 0..<\(count)")
-                    var p = src.baseAddress! + i * size
-                    for c in 0..<channels {
-                        let t = lut.baseAddress! + c * 256
-                        for j in 0..<plane { dst[j] = t[Int(p[j])] }
-                        p += plane
-                        dst += plane
-                    }
-                }
+        let normalization = PixelNormalization(mean: mean, std: std, channels: channels)
+        let size = imageSize
+        pixels.withUnsafeBufferPointer { src in
+            var dst = out
+            for i in indices {
+                precondition(i >= 0 && i < count, "batch: index \(i) outside 0..<\(count)")
+                normalization.apply(src.baseAddress! + i * size, images: 1, plane: height * width, into: dst)
+                dst += size
             }
         }
     }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Support
 
@@ -10,19 +9,19 @@ import Support
 /// (`Dataset.inLabelSpace`).
 enum ImageFolder {
     static func load(dir: String, name: String) throws -> Dataset {
-        let classes = try entries(of: dir).filter { isDirectory(join(dir, $0)) }
+        let classes = try entries(of: dir).filter { Files.isDirectory(Files.join(dir, $0)) }
         guard !classes.isEmpty else {
             throw SynthError.file(dir, "no class sub-folders (expected DIR/CLASS/*.png)")
         }
         var files: [String] = []
         var labels: [Int] = []
         for (label, className) in classes.enumerated() {
-            let classDir = join(dir, className)
+            let classDir = Files.join(dir, className)
             let names = try entries(of: classDir)
             guard !names.isEmpty else { throw SynthError.file(classDir, "empty class folder, expected PNG files") }
             for file in names {
-                let path = join(classDir, file)
-                if isDirectory(path) {
+                let path = Files.join(classDir, file)
+                if Files.isDirectory(path) {
                     throw SynthError.file(path, "unexpected folder inside a class folder (expected PNG files)")
                 }
                 files.append(path)
@@ -30,18 +29,9 @@ enum ImageFolder {
             }
         }
 
-        // Decode in parallel; every slot is written by exactly one iteration.
-        var decoded = [Result<PNG.Image, Error>?](repeating: nil, count: files.count)
-        decoded.withUnsafeMutableBufferPointer { slots in
-            let base = slots.baseAddress!
-            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, files.count / 64))
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var i = w
-                while i < files.count {
-                    base[i] = Result { try PNG.decode(try Files.read(files[i]), path: files[i]) }
-                    i += workers
-                }
-            }
+        // Decoded in parallel, kept in file order.
+        var decoded: [Result<PNG.Image, Error>?] = Parallel.map(files.count) { i in
+            Result { try PNG.decode(try Files.read(files[i]), path: files[i]) }
         }
 
         // The first image in order fixes the shape; errors are reported in file order.
@@ -68,22 +58,8 @@ enum ImageFolder {
 
     /// Non-hidden entry names, sorted byte-wise so the order does not depend on the locale.
     private static func entries(of dir: String) throws -> [String] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
-            throw SynthError.file(dir, "no such directory")
-        }
-        guard isDir.boolValue else { throw SynthError.file(dir, "is not a directory") }
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
-            throw SynthError.file(dir, "cannot list directory (\(error.localizedDescription))")
-        }
-        return names.filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        guard Files.exists(dir) else { throw SynthError.file(dir, "no such directory") }
+        guard Files.isDirectory(dir) else { throw SynthError.file(dir, "is not a directory") }
+        return try Files.list(dir).filter { !$0.hasPrefix(".") }
     }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-    }
-
-    private static func join(_ dir: String, _ file: String) -> String { (dir as NSString).appendingPathComponent(file) }
 }

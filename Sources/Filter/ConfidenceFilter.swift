@@ -1,3 +1,4 @@
+import Datasets
 import Engine
 import Support
 import Foundation
@@ -17,6 +18,8 @@ public final class ConfidenceFilter {
     public let imageShape: [Int]
     /// Images per forward pass (bounds memory; results do not depend on it).
     public var chunk = 256
+    /// Each classifier's own input normalisation, in classifier order.
+    private let normalizations: [PixelNormalization]
 
     /// All classifiers must agree on classes and input shape; `names` label them in messages.
     public init(classifiers: [Classifier], names: [String], threshold: Float) throws {
@@ -31,6 +34,7 @@ public final class ConfidenceFilter {
         self.threshold = threshold
         classCount = first.card.classes
         imageShape = first.card.inputShape
+        normalizations = classifiers.map { PixelNormalization(mean: $0.card.mean, std: $0.card.std, channels: $0.card.channels) }
         for c in classifiers { c.eval() }
     }
 
@@ -44,9 +48,9 @@ public final class ConfidenceFilter {
         var start = 0
         while start < count {
             let n = min(chunk, count - start)
-            for model in classifiers {
+            for (model, normalization) in zip(classifiers, normalizations) {
                 let x = Tensor(uninitialized: [n] + imageShape)
-                normalise(pixels.baseAddress! + start * size, count: n, card: model.card, into: x.ptr)
+                normalization.apply(pixels.baseAddress! + start * size, images: n, plane: model.card.height * model.card.width, into: x.ptr)
                 let p = Autodiff.withoutGrad { softmax(model(x)) }
                 let scale = 1 / Float(classifiers.count)
                 for j in 0..<(n * k) {
@@ -74,25 +78,6 @@ public final class ConfidenceFilter {
         let p = probs[base + label]
         if best != label { return .wrongClass(predicted: best) }
         return p > threshold ? .accepted(confidence: p) : .lowConfidence(p)
-    }
-
-    private func normalise(_ src: UnsafePointer<UInt8>, count: Int, card: ModelCard, into dst: UnsafeMutablePointer<Float>) {
-        let plane = card.height * card.width
-        // One 256-entry table per channel turns the arithmetic into a lookup.
-        var table = [Float](repeating: 0, count: 256 * card.channels)
-        for c in 0..<card.channels {
-            for v in 0..<256 { table[c * 256 + v] = (Float(v) / 255 - card.mean[c]) / card.std[c] }
-        }
-        table.withUnsafeBufferPointer { lut in
-            var d = dst, s = src
-            for _ in 0..<count {
-                for c in 0..<card.channels {
-                    let t = lut.baseAddress! + c * 256
-                    for j in 0..<plane { d[j] = t[Int(s[j])] }
-                    d += plane; s += plane
-                }
-            }
-        }
     }
 }
 

@@ -160,10 +160,7 @@ public final class NearCopyIndex {
     /// Penultimate features of a classifier (count x featureDimension).
     public static func features(_ model: Classifier, _ images: UnsafeBufferPointer<UInt8>, count: Int) throws -> [Float] {
         let card = model.card, size = card.inputShape.reduce(1, *), plane = card.height * card.width, d = model.featureDimension
-        var table = [Float](repeating: 0, count: 256 * card.channels)
-        for c in 0..<card.channels {
-            for v in 0..<256 { table[c * 256 + v] = (Float(v) / 255 - card.mean[c]) / card.std[c] }
-        }
+        let normalization = PixelNormalization(mean: card.mean, std: card.std, channels: card.channels)
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
@@ -173,13 +170,7 @@ public final class NearCopyIndex {
         while start < count {
             let n = min(chunk, count - start)
             let x = Tensor(uninitialized: [n] + card.inputShape)
-            for i in 0..<n {
-                let src = images.baseAddress! + (start + i) * size
-                let dst = x.ptr + i * size
-                for c in 0..<card.channels {
-                    for p in 0..<plane { dst[c * plane + p] = table[c * 256 + Int(src[c * plane + p])] }
-                }
-            }
+            normalization.apply(images.baseAddress! + start * size, images: n, plane: plane, into: x.ptr)
             let h = Autodiff.withoutGrad { model.features(x) }
             precondition(h.count == n * d, "features: \(h.shape) for \(n) images of dimension \(d)")
             for j in 0..<(n * d) {

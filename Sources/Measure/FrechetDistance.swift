@@ -2,6 +2,7 @@ import Datasets
 import Engine
 import Models
 import Support
+import Training
 
 /// Mean and covariance of a set of feature vectors (Double).
 public struct GaussianStatistics: Sendable {
@@ -140,16 +141,11 @@ public enum ClassifierFeatures {
         let d = model.featureDimension
         var out = [Float](repeating: 0, count: data.count * d)
         Autodiff.withoutGrad {
-            var offset = 0
-            while offset < data.count {
-                let idx = Array(offset..<min(offset + batchSize, data.count))
-                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+            data.forEachBatch(size: batchSize, normalisedFor: model.card) { idx, x in
                 let h = model.features(x)
                 out.withUnsafeMutableBufferPointer { (p: inout UnsafeMutableBufferPointer<Float>) in
-                    (p.baseAddress! + offset * d).update(from: h.ptr, count: h.count)
+                    (p.baseAddress! + idx[0] * d).update(from: h.ptr, count: h.count)
                 }
-                offset += idx.count
             }
         }
         return out

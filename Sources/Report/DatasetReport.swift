@@ -280,19 +280,10 @@ public enum DatasetReport {
     static func strip(_ data: Dataset, classIndex k: Int) -> String {
         let picked = Array((0..<data.count).lazy.filter { data.labels[$0] == k }.prefix(perRow))
         guard !picked.isEmpty else { return "<span class=\"muted\">none</span>" }
-        let ch = data.channels, hgt = data.height, w = data.width, gap = 1
-        let width = picked.count * w + (picked.count - 1) * gap
-        var pixels = [UInt8](repeating: 255, count: ch * width * hgt)
-        for (col, i) in picked.enumerated() {
-            let base = i * data.imageSize
-            for c in 0..<ch {
-                for y in 0..<hgt {
-                    for x in 0..<w { pixels[(c * hgt + y) * width + col * (w + gap) + x] = data.pixels[base + (c * hgt + y) * w + x] }
-                }
-            }
-        }
-        let png = PNG.encode(pixels: pixels, width: width, height: hgt, channels: ch)
-        return "<img class=\"strip\" alt=\"samples of class \(k)\" width=\"\(width * 2)\" height=\"\(hgt * 2)\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
+        var strip = ImageGrid(rows: 1, columns: picked.count, channels: data.channels, cellHeight: data.height,
+                              cellWidth: data.width, gap: 1, background: 255)
+        for (column, i) in picked.enumerated() { strip.place(data.image(i), row: 0, column: column) }
+        return "<img class=\"strip\" alt=\"samples of class \(k)\" width=\"\(strip.width * 2)\" height=\"\(strip.height * 2)\" src=\"data:image/png;base64,\(Data(strip.png).base64EncodedString())\">"
     }
 
     static func image(_ data: Dataset, index i: Int, scale: Int, cls: String) -> String {

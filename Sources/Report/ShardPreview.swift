@@ -18,22 +18,11 @@ public enum ShardPreview {
         var picked = [[Int]](repeating: [], count: data.classCount)
         for i in 0..<data.count where picked[data.labels[i]].count < perRow { picked[data.labels[i]].append(i) }
         let rows = picked.indices.filter { !picked[$0].isEmpty }
-        let gap = 2, c = data.channels, h = data.height, w = data.width
-        let width = perRow * w + (perRow + 1) * gap, height = rows.count * h + (rows.count + 1) * gap
-        var pixels = [UInt8](repeating: 255, count: c * width * height)
-        for (r, cls) in rows.enumerated() {
-            for (col, i) in picked[cls].enumerated() {
-                let image = data.image(i), top = gap + r * (h + gap), left = gap + col * (w + gap)
-                for ch in 0..<c {
-                    for y in 0..<h {
-                        let src = image.startIndex + (ch * h + y) * w
-                        let dst = (ch * height + top + y) * width + left
-                        pixels.replaceSubrange(dst..<(dst + w), with: data.pixels[src..<(src + w)])
-                    }
-                }
-            }
+        var grid = ImageGrid(rows: rows.count, columns: perRow, channels: data.channels, cellHeight: data.height,
+                             cellWidth: data.width, gap: 2, margin: 2, background: 255)
+        for (row, cls) in rows.enumerated() {
+            for (column, i) in picked[cls].enumerated() { grid.place(data.image(i), row: row, column: column) }
         }
-        return Grid(png: PNG.encode(pixels: pixels, width: width, height: height, channels: c), rows: rows,
-                    classNames: data.classNames)
+        return Grid(png: grid.png, rows: rows, classNames: data.classNames)
     }
 }

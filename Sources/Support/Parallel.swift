@@ -73,6 +73,17 @@ public enum Parallel {
         forEach(count, work: work) { part, _ in body(part) }
     }
 
+    /// [body(0), ..., body(count - 1)], the parts run as `forEach` runs them: the array is in part
+    /// order whatever the number of threads. A body that can fail returns a `Result`, and the
+    /// caller reports the first failure in part order.
+    public static func map<T>(_ count: Int, work: Int = .max, _ body: (Int) -> T) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { slots, initialized in
+            let base = slots.baseAddress
+            forEach(count, work: work) { part in (base! + part).initialize(to: body(part)) }
+            initialized = count
+        }
+    }
+
     /// Part p of 0..<n cut into `parts` contiguous ranges whose sizes differ by at most one.
     @inline(__always)
     public static func part(_ p: Int, of parts: Int, items n: Int) -> Range<Int> {

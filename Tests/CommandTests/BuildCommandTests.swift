@@ -42,7 +42,7 @@ struct BuildCommandTests {
     @Test(arguments: killPoints)
     func resumeAfterSIGKILLIsByteIdentical(point: String) throws {
         let base = try Self.baseline.get()
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let out = dir.file("ds")
         let filter = try Fixtures.classifier()
         let killed = try SynthProcess.run(Self.buildArgs(out, filter: filter), environment: ["SYNTH_TEST_KILL_AT": point])
@@ -66,7 +66,7 @@ struct BuildCommandTests {
 
     @Test func resumeSurvivesASecondKillDuringTheResume() throws {
         let base = try Self.baseline.get()
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let out = dir.file("ds"), filter = try Fixtures.classifier()
         _ = try SynthProcess.run(Self.buildArgs(out, filter: filter), environment: ["SYNTH_TEST_KILL_AT": "sample:12"])
         let second = try SynthProcess.run(Self.buildArgs(out, filter: filter, extra: ["--resume"]), environment: ["SYNTH_TEST_KILL_AT": "sample:3"])
@@ -84,7 +84,7 @@ struct BuildCommandTests {
     }
 
     @Test func fullDiskFailsCleanlyAndResumeFinishes() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let out = dir.file("ds"), filter = try Fixtures.classifier()
         // Files may not exceed 16 KiB: the first shard (8 samples of ~3 KiB of tar) cannot be written.
         let r = try SynthProcess.run(Self.buildArgs(out, filter: filter), limitFileKB: 16)
@@ -99,7 +99,7 @@ struct BuildCommandTests {
 
     @Test func workersFromJobArrayVariablesMergeToTheSameBytes() throws {
         let base = try Self.baseline.get()
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let out = dir.file("ds"), filter = try Fixtures.classifier()
         let envs: [[String: String]] = [["JOB_COMPLETION_INDEX": "0"], ["SLURM_ARRAY_TASK_ID": "1"], ["JOB_COMPLETION_INDEX": "2"]]
         var results = [SynthProcess.Result?](repeating: nil, count: 3)
@@ -116,7 +116,7 @@ struct BuildCommandTests {
     }
 
     @Test func badInputExitsTwoWithOneLine() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let filter = try Fixtures.classifier()
         var args = Self.buildArgs(dir.file("a"), filter: filter)
         args[args.firstIndex(of: "--classes")! + 1] = "12"
@@ -176,7 +176,7 @@ struct BuildCommandTests {
             ("end-of-archive padding", original.count - 100, 0x04, String(members.last!.name.prefix(9))),
         ]
         for (what, offset, xor, sample) in cases {
-            let dir = Scratch(); defer { dir.cleanup() }
+            let dir = ScratchDirectory(); defer { dir.cleanup() }
             try FileManager.default.removeItem(atPath: dir.path)
             try FileManager.default.copyItem(atPath: base.dir, toPath: dir.path)
             var bytes = original
@@ -191,7 +191,7 @@ struct BuildCommandTests {
 
     @Test func packVerifyPreviewAndTrainFromShards() throws {
         let base = try Self.baseline.get()
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let grid = try SynthProcess.run(["preview", base.dir, "--out", dir.file("grid.png"), "--per-row", "5"])
         // One row per class the build kept (which ones the tiny filter accepts is the fixture's business).
         let manifest = try Manifest.read(base.dir + "/manifest.json")

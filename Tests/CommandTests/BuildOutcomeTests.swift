@@ -4,6 +4,7 @@ import Foundation
 import Shards
 import Testing
 import PipelineFixtures
+import TestSupport
 
 /// What a build leaves and how every command treats it (issue 13): a short build fails its check
 /// unless --allow-short, also over workers and merge; model files at other paths make the same
@@ -19,7 +20,7 @@ struct BuildOutcomeTests {
 
     /// A filter that can accept nothing: the fixture classifier with its last layer zeroed, so
     /// every class gets probability 1/10 whatever the image (not a property of what it learnt).
-    static func refusingFilter(in dir: Scratch) throws -> String {
+    static func refusingFilter(in dir: ScratchDirectory) throws -> String {
         var file = try Safetensors.read(try Fixtures.classifier())
         let last = file.names.filter { file.entries[$0]!.shape.first == 10 }
         #expect(!last.isEmpty, "no [10, ...] tensor in the fixture: \(file.names)")
@@ -37,7 +38,7 @@ struct BuildOutcomeTests {
     // MARK: - Short builds
 
     @Test func aShortBuildWritesItsManifestSaysWhatFellShortAndExitsOne() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let filter = try Self.refusingFilter(in: dir)
         let out = dir.file("ds")
         let r = try SynthProcess.run(Self.buildArgs(out, filter: filter))
@@ -64,7 +65,7 @@ struct BuildOutcomeTests {
     }
 
     @Test func aBuildThatKeepsItsPlanExitsZeroWithoutANote() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let r = try SynthProcess.run(Self.buildArgs(dir.file("ds"), filter: nil, extra: ["--no-filter"]))
         #expect(r.status == 0 && r.stderr.isEmpty && r.stdout.contains("12 of 12 planned samples in 3 shards"), "\(r.stdout) \(r.stderr)")
         let v = try SynthProcess.run(["verify", dir.file("ds")])
@@ -74,7 +75,7 @@ struct BuildOutcomeTests {
     /// Workers and merge agree with the single process: each short part fails its check (its part
     /// manifest written), the merge of short parts is short, and the bytes are the single build's.
     @Test func shortWorkersAndTheirMergeAreShortToo() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let filter = try Self.refusingFilter(in: dir)
         let single = dir.file("single"), parts = dir.file("parts")
         let s = try SynthProcess.run(Self.buildArgs(single, filter: filter, extra: ["--allow-short"]))
@@ -93,7 +94,7 @@ struct BuildOutcomeTests {
     // MARK: - Models at other paths
 
     /// Two copies of one model file under the same name in different directories.
-    static func modelCopies(_ source: String, name: String, in dir: Scratch) throws -> (String, String) {
+    static func modelCopies(_ source: String, name: String, in dir: ScratchDirectory) throws -> (String, String) {
         for d in ["a", "b"] {
             try FileManager.default.createDirectory(atPath: dir.file(d), withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: source, toPath: dir.file("\(d)/\(name)"))
@@ -102,7 +103,7 @@ struct BuildOutcomeTests {
     }
 
     @Test func modelsAtOtherPathsGiveTheSameBytesAndMerge() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         // The default filter of a replay build is the GAN sources' (filter-resnet-s); SYNTH_MODELS_DIR moves it.
         let (a, b) = try Self.modelCopies(try Fixtures.classifier(), name: "filter-resnet-s.safetensors", in: dir)
         // Whether the fixture accepts these images is not what is measured here.
@@ -131,7 +132,7 @@ struct BuildOutcomeTests {
     }
 
     @Test func partsOfDifferentModelsAreRefusedNamingTheField() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         // Same name and size, other content: only the SHA-256 tells them apart.
         let one = dir.file("one"), two = dir.file("two")
         for (d, seed) in [(one, UInt64(1)), (two, 2)] {
@@ -156,7 +157,7 @@ struct BuildOutcomeTests {
     // MARK: - Unfinished builds
 
     @Test func everyReaderRefusesAnUnfinishedBuildWithTheHintToResume() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let out = dir.file("ds")
         // Killed after the second shard's resume record: two complete shards, no manifest.json.
         let killed = try SynthProcess.run(Self.buildArgs(out, filter: nil, extra: ["--no-filter"]), environment: ["SYNTH_TEST_KILL_AT": "recorded:2"])

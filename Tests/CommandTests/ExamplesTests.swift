@@ -2,6 +2,7 @@ import Foundation
 import Measure
 import PipelineFixtures
 import Testing
+import TestSupport
 
 /// The shipped examples (deploy/ and manifests/examples/) run as written, shrunk through the
 /// overrides they document, with the models the checkout ships.
@@ -59,7 +60,7 @@ struct ExamplesTests {
             let count = yaml.firstMatch(of: try Regex("\(key): *([0-9]+)")).map { String(yaml[$0.range].split(separator: " ").last!) }
             #expect(count != nil && count == workers, "the Job's \(key) \(count ?? "?") is not --workers \(workers ?? "?")")
         }
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         func local(_ arg: String) -> String {
             arg.replacingOccurrences(of: "/models/", with: Self.models + "/").replacingOccurrences(of: "/data/", with: dir.file("data/"))
         }
@@ -86,7 +87,7 @@ struct ExamplesTests {
         let script = try Self.text("deploy/slurm-array.sh")
         #expect(script.contains("#SBATCH --array=0-7") && script.contains("SLURM_ARRAY_TASK_COUNT:-8}"),
                 "the default array and worker count differ")
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let out = dir.file("cag")
         for task in 0..<3 {
             let env = ["SLURM_ARRAY_TASK_ID": String(task), "SLURM_ARRAY_TASK_COUNT": "3", "OUT": out, "MODELS": Self.models,
@@ -101,7 +102,7 @@ struct ExamplesTests {
     }
 
     @Test func ganExampleRunsAsWritten() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let r = try Self.bash([Self.root + "/manifests/examples/gan-fmnist.sh"],
                               environment: ["PER_CLASS": "2", "SHARD_SIZE": "10", "THRESHOLD": "0", "TEST": "fashion-mnist:test@100", "CAS_STEPS": "2"],
                               in: dir.path)
@@ -111,7 +112,7 @@ struct ExamplesTests {
     }
 
     @Test func replayExampleRunsAsWritten() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let r = try Self.bash([Self.root + "/manifests/examples/replay-baseline.sh"],
                               environment: ["DATA": "fashion-mnist:train@200", "PER_CLASS": "2", "THRESHOLD": "0"], in: dir.path)
         #expect(r.status == 0, "\(r.stderr)")

@@ -3,6 +3,7 @@ import Measure
 import PipelineFixtures
 import Shards
 import Testing
+import TestSupport
 
 /// cas, compress, replay-eval, audit, report and build --reject-near-copies from the outside, on
 /// tiny settings (a few optimisation steps): they run end to end, record into the manifest
@@ -27,10 +28,17 @@ struct ExperimentCommandTests {
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
     }
 
+    /// `synth audit DIR --real REAL --no-features --json`, which must succeed: its record.
+    static func pixelAudit(_ dir: String, real: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let r = try SynthProcess.run(["audit", dir, "--real", real, "--no-features", "--json"])
+        #expect(r.status == 0, "\(r.stderr)", sourceLocation: sourceLocation)
+        return try json(r.stdout)
+    }
+
     static let tinyTraining = ["--steps", "4", "--batch", "16"]
 
     @Test func casReportsEveryClassAndRecordsIntoTheManifest() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("ds")
         try Self.replayBuild(ds)
         let r = try SynthProcess.run(["cas", "--train", "shards:\(ds)", "--test", "fashion-mnist:test@200"] + Self.tinyTraining)
@@ -54,7 +62,7 @@ struct ExperimentCommandTests {
     }
 
     @Test func softNeedsStoredProbabilities() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         try Self.replayBuild(dir.file("plain"))
         let r = try SynthProcess.run(["cas", "--train", "shards:\(dir.file("plain"))", "--test", "fashion-mnist:test@100", "--soft"] + Self.tinyTraining)
         expectFailure(r, mentioning: "probability vectors")
@@ -70,7 +78,7 @@ struct ExperimentCommandTests {
     }
 
     @Test func aDatasetWhoseManifestDoesNotMatchItsFilesIsRefusedBeforeTraining() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("ds")
         try Self.replayBuild(ds)
         // One byte of the second shard's padding changes: no sample reads differently, the hash does.
@@ -101,13 +109,11 @@ struct ExperimentCommandTests {
     }
 
     @Test func auditFindsExactCopiesAndWritesTheManifest() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("copies")
         // Every sample is an image of fashion-mnist:train@300.
         try Self.replayBuild(ds, data: "fashion-mnist:train@300", perClass: 5)
-        let r = try SynthProcess.run(["audit", ds, "--real", "fashion-mnist:train@300", "--no-features", "--json"])
-        #expect(r.status == 0, "\(r.stderr)")
-        let audit = try Self.json(r.stdout)
+        let audit = try Self.pixelAudit(ds, real: "fashion-mnist:train@300")
         #expect(audit["samples"] as? Int == 50 && audit["near_copies"] as? Int == 50 && audit["share"] as? Double == 1)
         #expect(((audit["pixel_rms"] as? [String: Any])?["max"] as? Double) == 0)
         let stored = try Self.manifest(ds)["audit"] as? [String: Any]
@@ -119,19 +125,17 @@ struct ExperimentCommandTests {
     }
 
     @Test func testImagesAreNotNearCopiesOfTheTrainingSet() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("test-replay")
         try Self.replayBuild(ds, data: "fashion-mnist:test", perClass: 10)
-        let r = try SynthProcess.run(["audit", ds, "--real", "fashion-mnist:train", "--no-features", "--json"])
-        #expect(r.status == 0, "\(r.stderr)")
-        let audit = try Self.json(r.stdout)
+        let audit = try Self.pixelAudit(ds, real: "fashion-mnist:train")
         // Different photographs of garments: at most a stray near-duplicate (Fashion-MNIST has a few).
         #expect((audit["share"] as? Double ?? 1) <= 0.02, "\(audit["share"] ?? "-")")
         #expect(((audit["pixel_rms"] as? [String: Any])?["median"] as? Double ?? 0) > 0.05)
     }
 
     @Test func buildRejectsNearCopies() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("clean")
         // Candidates are drawn from train@40 (4 per class); the 2 per class of train@20 are copies.
         try Self.replayBuild(ds, data: "fashion-mnist:train@40", perClass: 3,
@@ -143,9 +147,7 @@ struct ExperimentCommandTests {
         let rule = (m["build"] as! [String: Any])["reject_near_copies"] as? [String: Any]
         #expect(rule?["real"] as? String == "fashion-mnist:train@20")
         #expect(try SynthProcess.run(["verify", ds]).status == 0)
-        let a = try SynthProcess.run(["audit", ds, "--real", "fashion-mnist:train@20", "--no-features", "--json"])
-        #expect(a.status == 0, "\(a.stderr)")
-        #expect(try Self.json(a.stdout)["near_copies"] as? Int == 0)
+        #expect(try Self.pixelAudit(ds, real: "fashion-mnist:train@20")["near_copies"] as? Int == 0)
         // The cosine rule needs a filter's features.
         let bad = try SynthProcess.run(["build", "--source", "replay:fashion-mnist:train@40", "--classes", "10", "--per-class", "1",
                                         "--no-filter", "--reject-near-copies", "--near-copy-cosine", "0.99", "--out", dir.file("bad")])
@@ -153,7 +155,7 @@ struct ExperimentCommandTests {
     }
 
     @Test func compressPlacesADatasetOnTheRealCurve() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("ds")
         try Self.replayBuild(ds)
         let args = ["compress", "--synthetic", ds, "--real", "fashion-mnist:train@300", "--test", "fashion-mnist:test@200",
@@ -177,7 +179,7 @@ struct ExperimentCommandTests {
     }
 
     @Test func replayEvalRunsEndToEnd() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let old = dir.file("old")
         try Self.replayBuild(old, data: "fashion-mnist:test", classes: "0,1,2,3,4", perClass: 4)
         let r = try SynthProcess.run(["replay-eval", "--synthetic", old, "--data", "fashion-mnist:train@500", "--test", "fashion-mnist:test@200",

@@ -3,6 +3,7 @@ import PipelineFixtures
 import Support
 @testable import SynthCommand
 import Testing
+import TestSupport
 
 /// What the command line says (issue 13): flags with bad numbers, unwritable outputs, Ctrl-C
 /// during a build, plurals, rates of slow sources, and CAS of a set of some classes.
@@ -14,7 +15,7 @@ struct MessagesTests {
     }
 
     @Test func aNegativeNumberNamesItsFlag() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         var args = Self.buildArgs(dir.file("ds"))
         args[args.firstIndex(of: "--per-class")! + 1] = "-5"
         let r = try SynthProcess.run(args)
@@ -39,7 +40,7 @@ struct MessagesTests {
         #expect(!r.stderr.contains("could not be completed"), "\(r.stderr)")
         let nested = try SynthProcess.run(Self.buildArgs("/proc/synth-test/a/b"))
         expectFailure(nested, mentioning: "/proc/synth-test/a/b: cannot create the directory /proc/synth-test: \(reason)")
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let grid = try SynthProcess.run(["preview", "fashion-mnist:test@10", "--out", "/proc/synth-test.png"])
         expectFailure(grid, mentioning: "/proc/")
         #expect(!grid.stderr.contains("could not be completed"), "\(grid.stderr)")
@@ -48,7 +49,7 @@ struct MessagesTests {
     /// Ctrl-C during a build: exit 130, the exact command that resumes on stderr, nothing that
     /// looks complete and is not; that command then ends byte-identical to an uninterrupted build.
     @Test func interruptingABuildPrintsTheResumeCommandAndResumeFinishesIt() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let binary = try #require(SynthProcess.binary)
         // 200 shards of 6 samples: long enough to be interrupted after its first shard.
         let args = Self.buildArgs(dir.file("ds"), perClass: 400, shardSize: 6)
@@ -86,7 +87,7 @@ struct MessagesTests {
     }
 
     @Test func countsAgreeWithTheirNouns() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let r = try SynthProcess.run(Self.buildArgs(dir.file("ds"), perClass: 1))
         #expect(r.status == 0 && r.stdout.contains("3 of 3 planned samples in 1 shard (1 built, 0 kept)"), "\(r.stdout) \(r.stderr)")
         let v = try SynthProcess.run(["verify", dir.file("ds")])
@@ -107,7 +108,7 @@ struct MessagesTests {
     /// A set of 3 classes scored on a test set of 10: said on stderr, and scored on the trained
     /// classes' test samples too (the overall accuracy counts the others as errors).
     @Test func casOfSomeClassesSaysSoAndScoresTheTrainedClassesToo() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         #expect(try SynthProcess.run(Self.buildArgs(dir.file("ds"))).status == 0)
         let r = try SynthProcess.run(["cas", "--train", dir.file("ds"), "--test", "fashion-mnist:test@100", "--steps", "2",
                                       "--batch", "8", "--json"])

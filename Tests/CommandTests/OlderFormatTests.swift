@@ -2,6 +2,7 @@ import Foundation
 import PipelineFixtures
 import Shards
 import Testing
+import TestSupport
 
 /// Datasets built before seeds became JSON strings hold them as plain integers, in every sample's
 /// json and in the manifest's build record. synth still reads them: verify passes and training
@@ -15,7 +16,7 @@ struct OlderFormatTests {
 
     @Test func integerSeedsOfOlderDatasetsStillVerifyAndTrain() throws {
         let base = try BuildCommandTests.baseline.get()
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         var manifest = try Manifest.read(base.dir + "/manifest.json")
         var rewritten = 0
         for (s, entry) in manifest.shardlist.enumerated() {

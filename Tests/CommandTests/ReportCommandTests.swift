@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PipelineFixtures
+import TestSupport
 
 /// Headless Chromium from Debian (package `chromium`), or nil.
 enum Chromium {
@@ -28,7 +29,7 @@ enum Chromium {
 struct ReportCommandTests {
     @Test(.enabled(if: Chromium.path != nil, "needs Debian's chromium (scripts/setup installs it) to render report.html"))
     func reportRendersInChromiumWithoutNetwork() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("ds")
         try ExperimentCommandTests.replayBuild(ds)
         let tiny = ExperimentCommandTests.tinyTraining
@@ -56,7 +57,7 @@ struct ReportCommandTests {
     }
 
     @Test func reportNeedsADatasetDirectory() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         expectFailure(try SynthProcess.run(["report", dir.path]), mentioning: "no manifest.json")
     }
 }

@@ -3,6 +3,7 @@ import PipelineFixtures
 import Support
 import Synth
 import Testing
+import TestSupport
 
 /// `synth build` with each generation source, end to end through the binary, on tiny models:
 /// the source plugs into filter, shards and manifest; model roles are recorded; bad model files
@@ -33,7 +34,7 @@ struct SourceCommandTests {
     }
 
     @Test func cagBuildsVerifiesAndRecordsItsModels() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let classifier = try Fixtures.classifier(seed: 1), filter = try Fixtures.classifier(seed: 2)
         let recon = dir.file("recon.safetensors")
         try ReconstructorFile.save(try Reconstructor(card: Reconstructor.card(channels: 1, height: 28, width: 28, hiddenWidth: 4), seed: 3), to: recon)
@@ -62,7 +63,7 @@ struct SourceCommandTests {
     }
 
     @Test func cagRefusesMoreClassesThanTheClassifierKnows() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let c = try Fixtures.classifier(seed: 1)
         let r = try SynthProcess.run(["build", "--source", "cag", "--classifier", c, "--source-option", "reconstructor=false",
                                       "--source-option", "lambda_bn=0", "--no-filter", "--classes", "100", "--per-class", "1", "--out", dir.file("out")])
@@ -74,7 +75,7 @@ struct SourceCommandTests {
     }
 
     @Test func ganFromSeveralGeneratorsAndFromALatentConditionedOne() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let g1 = dir.file("g1.safetensors"), g2 = dir.file("g2.safetensors"), u = dir.file("u.safetensors")
         try Self.generator(g1, seed: 1); try Self.generator(g2, seed: 2); try Self.generator(u, conditional: false, seed: 3)
         let args = ["build", "--source", "gan", "--generator", g1, g2, "--no-filter", "--classes", "0,1,2",
@@ -120,7 +121,7 @@ struct SourceCommandTests {
     /// is judged by its own default filter, the second ref-cnn (not the GANs' resnet-s).
     @Test(.enabled(if: exist(shippedCaG), "needs the models scripts/make-models ships"))
     func cagUsesTheShippedModels() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let out = dir.file("cag")
         let r = try SynthProcess.run(["build", "--source", "cag", "--classes", "10", "--per-class", "1", "--seed", "0",
                                       "--source-option", "steps_per_stage=2", "--source-option", "batch=2", "--allow-short", "--out", out],
@@ -136,7 +137,7 @@ struct SourceCommandTests {
     /// shipped unconditional GAN and its input generator; the default filter judges both.
     @Test(.enabled(if: exist(shippedGANs + shippedLatent), "needs the GANs scripts/make-gan-models ships"))
     func ganSourcesUseTheShippedModels() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         for source in ["gan", "gan-latent"] {
             let out = dir.file(source)
             let r = try SynthProcess.run(["build", "--source", source, "--classes", "10", "--per-class", "2", "--seed", "0", "--out", out],

@@ -1,6 +1,7 @@
 import Foundation
 import PipelineFixtures
 import Testing
+import TestSupport
 
 /// Runs the `synth` binary SwiftPM built beside this test bundle.
 enum SynthProcess {
@@ -98,13 +99,13 @@ extension SynthProcess.Result {
     var stderrLines: [Substring] { stderr.split(separator: "\n", omittingEmptySubsequences: true) }
 }
 
-extension Scratch {
+extension ScratchDirectory {
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
 }
 
 /// Small IDX files (raw, uncompressed) for fast command tests.
 enum TinyIDX {
-    static func write(images count: Int, side: Int = 28, classes: Int = 10, to dir: Scratch,
+    static func write(images count: Int, side: Int = 28, classes: Int = 10, to dir: ScratchDirectory,
                       imageName: String = "img.idx", labelName: String = "lab.idx", labelCount: Int? = nil) {
         var img: [UInt8] = [0, 0, 8, 3] + be(count) + be(side) + be(side)
         var rng = SystemRandomNumberGenerator()

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import PipelineFixtures
 import Shards
+import TestSupport
 
 /// Same command and seed, same bytes, whatever SYNTH_THREADS says: the engine cuts its work by
 /// the problem, never by the thread count (see Engine's `Parallel`). Each command runs with 1, 2
@@ -15,7 +16,7 @@ struct ThreadCountTests {
 
     /// Runs `args` (OUT replaced by a fresh path) once per thread count: the hashes of the files
     /// each run wrote in directory OUT (or of OUT.safetensors), or of its stdout when `stdout`.
-    static func runs(_ name: String, _ args: [String], in dir: Scratch, stdout: Bool = false) throws -> [[String: String]] {
+    static func runs(_ name: String, _ args: [String], in dir: ScratchDirectory, stdout: Bool = false) throws -> [[String: String]] {
         try threadCounts.map { threads in
             let out = dir.file("\(name)-\(threads)")
             let r = try SynthProcess.run(args.map { $0.replacingOccurrences(of: "OUT", with: out) }, environment: ["SYNTH_THREADS": threads])
@@ -35,7 +36,7 @@ struct ThreadCountTests {
     }
 
     @Test func trainAndCAS() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let train = try Self.runs("train", ["train", "--data", "fashion-mnist:train@256", "--arch", "ref-cnn", "--steps", "2",
                                             "--batch", "64", "--seed", "3", "--out", "OUT.safetensors"], in: dir)
         Self.expectSame(train, "train")
@@ -46,7 +47,7 @@ struct ThreadCountTests {
     }
 
     @Test func buildsAndPack() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         // Real layer sizes (the shipped models), so convolutions cut into groups; every source's filter.
         let common = ["--classes", "0,5,9", "--per-class", "2", "--seed", "21", "--shard-size", "3", "--name", "ds", "--allow-short", "--out", "OUT"]
         // CaG with its default models, shortened to three stages of two steps; threshold 0 keeps

@@ -3,12 +3,24 @@ import Foundation
 import Models
 import Testing
 import PipelineFixtures
+import TestSupport
 
 /// `synth train` / `synth eval` from the outside: a real run, and every bad input of the engine
 /// issue answered with exit code 2, one line naming the file and the fault, and no output left.
 @Suite struct TrainEvalCommandTests {
+    /// `synth train` on idx:IMAGES,LABELS (files in dir) must fail as bad input naming `mentioning`,
+    /// and write no model.
+    static func expectTrainRefuses(images: String, labels: String, in dir: ScratchDirectory, mentioning: [String],
+                                   sourceLocation: SourceLocation = #_sourceLocation) {
+        let r = try? SynthProcess.run(["train", "--data", "idx:\(dir.file(images)),\(dir.file(labels))", "--epochs", "1",
+                                       "--out", dir.file("m.safetensors")])
+        guard let r else { Issue.record("synth did not run", sourceLocation: sourceLocation); return }
+        SynthProcess.expectBadInput(r, mentioning: mentioning)
+        #expect(!dir.exists("m.safetensors"), sourceLocation: sourceLocation)
+    }
+
     @Test func trainThenEvalOnTinyData() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         TinyIDX.write(images: 64, to: dir)
         let spec = "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))"
         let t = try SynthProcess.run(["train", "--data", spec, "--arch", "ref-cnn", "--steps", "3", "--batch", "16", "--out", dir.file("m.safetensors")])
@@ -42,7 +54,7 @@ import PipelineFixtures
     /// they are matched to its classes by name, and a folder that is none of them is refused.
     @Test(.enabled(if: Fixtures.fashionAvailable, "needs Fashion-MNIST (apt package dataset-fashion-mnist)"))
     func garmentFoldersTrainAndEvalInTheTestSetsClasses() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         func folders(_ root: String, _ names: [String]) {
             for (c, name) in names.enumerated() {
                 try? FileManager.default.createDirectory(atPath: dir.file("\(root)/\(name)"), withIntermediateDirectories: true)
@@ -75,14 +87,12 @@ import PipelineFixtures
     }
 
     @Test func missingDataFile() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
-        let r = try SynthProcess.run(["train", "--data", "idx:\(dir.file("nope.gz")),\(dir.file("nope2.gz"))", "--epochs", "1", "--out", dir.file("m.safetensors")])
-        SynthProcess.expectBadInput(r, mentioning: [dir.file("nope.gz")])
-        #expect(!dir.exists("m.safetensors"))
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        Self.expectTrainRefuses(images: "nope.gz", labels: "nope2.gz", in: dir, mentioning: [dir.file("nope.gz")])
     }
 
     @Test func truncatedGzip() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         TinyIDX.write(images: 32, to: dir)
         // gzip the labels with the system tool, then cut the stream short.
         let gz = Process()
@@ -91,13 +101,11 @@ import PipelineFixtures
         try gz.run(); gz.waitUntilExit()
         let whole = try Data(contentsOf: URL(fileURLWithPath: dir.file("img.idx.gz")))
         try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: dir.file("cut.gz")))
-        let r = try SynthProcess.run(["train", "--data", "idx:\(dir.file("cut.gz")),\(dir.file("lab.idx"))", "--epochs", "1", "--out", dir.file("m.safetensors")])
-        SynthProcess.expectBadInput(r, mentioning: [dir.file("cut.gz")])
-        #expect(!dir.exists("m.safetensors"))
+        Self.expectTrainRefuses(images: "cut.gz", labels: "lab.idx", in: dir, mentioning: [dir.file("cut.gz")])
     }
 
     @Test func wrongIDXMagic() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         TinyIDX.write(images: 32, to: dir)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("img.idx")))
         bytes[2] = 0x0D  // "float" element type: not images of bytes
@@ -110,15 +118,13 @@ import PipelineFixtures
     }
 
     @Test func imageLabelCountMismatch() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         TinyIDX.write(images: 32, to: dir, labelCount: 30)
-        let r = try SynthProcess.run(["train", "--data", "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))", "--epochs", "1", "--out", dir.file("m.safetensors")])
-        SynthProcess.expectBadInput(r, mentioning: ["32", "30"])
-        #expect(!dir.exists("m.safetensors"))
+        Self.expectTrainRefuses(images: "img.idx", labels: "lab.idx", in: dir, mentioning: ["32", "30"])
     }
 
     @Test func checkpointWithTruncatedHeader() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         TinyIDX.write(images: 32, to: dir)
         let spec = "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))"
         let t = try SynthProcess.run(["train", "--data", spec, "--steps", "1", "--batch", "16", "--out", dir.file("m.safetensors")])
@@ -130,7 +136,7 @@ import PipelineFixtures
     }
 
     @Test func checkpointWithMismatchedShapes() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         TinyIDX.write(images: 32, side: 28, to: dir)
         let spec = "idx:\(dir.file("img.idx")),\(dir.file("lab.idx"))"
         let t = try SynthProcess.run(["train", "--data", spec, "--steps", "1", "--batch", "16", "--out", dir.file("m.safetensors")])
@@ -147,7 +153,7 @@ import PipelineFixtures
     }
 
     @Test func unknownArchitecture() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let r = try SynthProcess.run(["train", "--data", "fashion-mnist:train@100", "--arch", "vgg-99", "--epochs", "1", "--out", dir.file("m.safetensors")])
         SynthProcess.expectBadInput(r, mentioning: ["vgg-99"])
         #expect(!dir.exists("m.safetensors"))

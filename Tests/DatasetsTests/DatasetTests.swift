@@ -44,4 +44,16 @@ import Testing
         data.batch(indices: [1], mean: [0], std: [1], into: &single)
         #expect(single == [4, 5, 6, 7].map { Float($0) / 255 })
     }
+
+    @Test func pixelNormalizationIsTheFormulaForEveryByte() {
+        let mean: [Float] = [0.286, 0.5], std: [Float] = [0.353, 0.25]
+        let pixels = (0..<512).map { UInt8($0 % 256) }
+        var out = [Float](repeating: .nan, count: 512)
+        // Two images of two 128-pixel planes: channel 0 sees bytes 0-127 and 0-127, channel 1 128-255.
+        PixelNormalization(mean: mean, std: std, channels: 2).apply(pixels, images: 2, plane: 128, into: &out)
+        for (i, p) in pixels.enumerated() {
+            let c = (i / 128) % 2
+            #expect(out[i].bitPattern == ((Float(p) / 255 - mean[c]) / std[c]).bitPattern, "byte \(i)")
+        }
+    }
 }

@@ -4,23 +4,6 @@ import TestSupport
 @testable import Engine
 import Support
 
-/// The inputs the PyTorch fixtures were computed from: sin(0.37 i + k) * 2 + 0.5 (i mod 3).
-private func seq(_ n: Int, _ k: Double = 0) -> [Float] {
-    (0..<n).map { i -> Float in
-        let wave: Double = Foundation.sin(0.37 * Double(i) + k) * 2
-        let step: Double = 0.5 * Double(i % 3)
-        return Float(wave + step)
-    }
-}
-
-private func expectClose(_ a: [Float], _ b: [Float], tol: Float = 2e-6,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(a.count == b.count, sourceLocation: sourceLocation)
-    var worst: Float = 0
-    for (x, y) in zip(a, b) { worst = max(worst, abs(x - y) / (1 + abs(y))) }
-    #expect(worst <= tol, "largest relative difference \(worst)", sourceLocation: sourceLocation)
-}
-
 /// Positive values in [0.5, 2.5) for sqrt, log, pow and divisors.
 private func positive(_ shape: [Int], seed: UInt64) -> Tensor {
     let t = randn(shape, seed: seed)
@@ -218,7 +201,7 @@ private func naiveBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Flo
     }
 
     @Test func varianceMatchesTorch() {
-        let x = Tensor(seq(12), shape: [3, 4])
+        let x = Tensor(fixtureSequence(12), shape: [3, 4])
         // torch.var(x, dim=0, unbiased=True), torch.var(x, dim=1, unbiased=False)
         expectClose(variance(x, axes: [0], unbiased: true).array,
                     [1.5566513538360596, 2.7186412811279297, 2.2771942615509033, 1.734062671661377])
@@ -242,7 +225,7 @@ private func naiveBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Flo
     }
 
     @Test func valuesMatchTorch() {
-        let x = Tensor(seq(12), shape: [3, 4])
+        let x = Tensor(fixtureSequence(12), shape: [3, 4])
         expectClose(logSoftmax(x).array, [
             -3.0381510257720947, -1.81492018699646, -0.6895751357078552, -1.2467536926269531,
             -1.2044105529785156, -0.7736218571662903, -2.103041410446167, -2.1480836868286133,
@@ -279,7 +262,7 @@ private func naiveBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Flo
     }
 
     @Test func maskedMSEMatchesTorch() {
-        let p = Tensor(seq(24), shape: [2, 3, 2, 2]), t = Tensor(seq(24, 1), shape: [2, 3, 2, 2])
+        let p = Tensor(fixtureSequence(24), shape: [2, 3, 2, 2]), t = Tensor(fixtureSequence(24, 1), shape: [2, 3, 2, 2])
         let m = Tensor([1, 0, 0, 1, 0, 1, 1, 1], shape: [2, 1, 2, 2])
         // ((p - t)**2 * m).sum() / m.expand_as(p).sum()
         expectClose(maskedMSE(p, t, mask: m).array, [1.8552759885787964])

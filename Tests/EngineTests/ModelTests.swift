@@ -120,20 +120,18 @@ import Support
         #expect(diff2 < 1e-4, "synth checkpoint in torch: max |logit difference| \(diff2)")
     }
 
+    /// bench/ of this checkout (Tests/EngineTests/ is two levels below the root).
+    static let benchDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("bench").path
+
+    /// The preamble of the PyTorch scripts: imports, `d` (the scratch directory) and RefCNN, the
+    /// one PyTorch spelling of ref-cnn, which bench/torch_cas.py (the independent CAS) holds.
     static let torchRefCNN = """
     import sys, json, torch, torch.nn as nn, torch.nn.functional as F
     from safetensors.torch import save_file, load_file
+    sys.path.insert(0, '\(benchDirectory)')
+    from torch_cas import RefCNN
     d = sys.argv[1]
-    class RefCNN(nn.Module):
-        def __init__(s, classes=10, ch=1, side=28):
-            super().__init__()
-            s.c1 = nn.Conv2d(ch, 32, 3, padding=1); s.b1 = nn.BatchNorm2d(32)
-            s.c2 = nn.Conv2d(32, 64, 3, padding=1); s.b2 = nn.BatchNorm2d(64)
-            s.f1 = nn.Linear(64 * (side // 4) ** 2, 128); s.f2 = nn.Linear(128, classes)
-        def forward(s, x):
-            x = F.max_pool2d(F.relu(s.b1(s.c1(x))), 2)
-            x = F.max_pool2d(F.relu(s.b2(s.c2(x))), 2)
-            return s.f2(F.relu(s.f1(x.flatten(1))))
 
     """
 }

@@ -1,5 +1,6 @@
 @testable import Engine
 import Foundation
+import TestSupport
 import Testing
 
 /// Trajectories of torch.optim (torch 1.13) on the fixed quadratic
@@ -35,14 +36,6 @@ private func trajectory(_ make: ([Tensor]) -> Optimizer) -> [Float] {
         out += p.array
     }
     return out
-}
-
-private func expectClose(_ a: [Float], _ b: [Float], tol: Float = 2e-6,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(a.count == b.count, sourceLocation: sourceLocation)
-    var worst: Float = 0
-    for (x, y) in zip(a, b) { worst = max(worst, abs(x - y) / (1 + abs(y))) }
-    #expect(worst <= tol, "largest relative difference \(worst)", sourceLocation: sourceLocation)
 }
 
 @Suite struct OptimizerTests {

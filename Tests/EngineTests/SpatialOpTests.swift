@@ -286,12 +286,3 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
     }
 }
 
-private func expectClose(_ a: [Float], _ b: [Float], tol: Float, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(a.count == b.count, sourceLocation: sourceLocation)
-    var worst: Float = 0, at = 0
-    for i in 0..<min(a.count, b.count) {
-        let e = abs(a[i] - b[i]) / (1 + abs(b[i]))
-        if e > worst || e.isNaN { worst = e; at = i }
-    }
-    #expect(worst <= tol, "element \(at): \(a.isEmpty ? 0 : a[at]) vs \(b.isEmpty ? 0 : b[at])", sourceLocation: sourceLocation)
-}

@@ -33,6 +33,13 @@ import Support
         }
     }
 
+    @Test func mapIsInPartOrderOnAnyNumberOfThreads() {
+        for threads in [1, 2, 3] {
+            #expect(Parallel.withThreads(threads) { Parallel.map(7) { $0 * $0 } } == (0..<7).map { $0 * $0 }, "\(threads) threads")
+        }
+        #expect(Parallel.map(0) { $0 }.isEmpty)
+    }
+
     @Test func convChainIsTheSameNestedAsAtTheTop() {
         let top = Parallel.withThreads(2) { Self.convChain(n: 16, hw: 28) }
         var nested: [[[Float]]] = [[], []]

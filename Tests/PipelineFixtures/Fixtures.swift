@@ -33,17 +33,6 @@ public enum Fixtures {
     }
 }
 
-/// A fresh directory under the temporary directory, removed by `cleanup()`.
-public struct Scratch {
-    public let path: String
-    public init() {
-        path = NSTemporaryDirectory() + "synth-pipeline-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    public func file(_ name: String) -> String { path + "/" + name }
-    public func cleanup() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Every file of a directory (hidden ones too) with its SHA-256.
 public func directoryHashes(_ dir: String) throws -> [String: String] {
     var out: [String: String] = [:]

@@ -10,6 +10,7 @@ import Shards
 import Support
 import Synth
 import Testing
+import TestSupport
 
 /// In-process builds from the replay source (real Fashion-MNIST test images drawn by seed).
 @Suite(.enabled(if: Fixtures.fashionAvailable, "needs Fashion-MNIST (apt package dataset-fashion-mnist)"))
@@ -31,7 +32,7 @@ struct BuildTests {
     }
 
     @Test func filteredBuildIsDeterministicVerifiesAndLoads() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let filter = try Fixtures.classifier()
         let a = try Self.build(Self.options(dir.file("a"), filter: filter))
         try Self.build(Self.options(dir.file("b"), filter: filter))
@@ -78,7 +79,7 @@ struct BuildTests {
     }
 
     @Test func workersAndMergeMatchOneProcess() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let filter = try Fixtures.classifier()
         let single = Self.options(dir.file("one/ds"), filter: filter)
         try Self.build(single)
@@ -97,7 +98,7 @@ struct BuildTests {
     }
 
     @Test func mergeRefusesMissingOrForeignParts() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         var o = Self.options(dir.file("ds"), filter: nil)
         o.workers = 2
         o.worker = 0
@@ -119,7 +120,7 @@ struct BuildTests {
     }
 
     @Test func unfilteredBuildHasNoProbsAndFullCounts() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let s = try Self.build(Self.options(dir.file("u"), filter: nil))
         #expect(s.manifest.numSamples == 30)
         #expect(s.manifest.filter?.enabled == false && s.manifest.filter?.classes.allSatisfy { $0.generated == 10 && $0.accepted == 10 } == true)
@@ -134,7 +135,7 @@ struct BuildTests {
     }
 
     @Test func exhaustedAttemptsLeaveGapsThatVerify() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         var o = Self.options(dir.file("g"), filter: try Fixtures.classifier())
         o.threshold = 0.9
         o.maxAttempts = 10
@@ -150,7 +151,7 @@ struct BuildTests {
     }
 
     @Test func badInputFailsBeforeTouchingTheOutput() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let filter = try Fixtures.classifier()
         var o = Self.options(dir.file("x"), filter: filter)
         o.classes = "11"
@@ -187,7 +188,7 @@ struct BuildTests {
     }
 
     @Test func packAndPreview() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let data = try Dataset.load(spec: "fashion-mnist:test@250")
         let m = try ShardPack.pack(data, spec: "fashion-mnist:test@250", dir: dir.file("p"), name: "p", shardSize: 100, tool: "t")
         #expect(m.shardlist.map(\.nsamples) == [100, 100, 50] && m.filter == nil)
@@ -200,7 +201,7 @@ struct BuildTests {
     }
 
     @Test func foreignWebDatasetLoadsWithoutManifest() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         let w = try TarWriter(path: dir.file("a.tar"))
         for (k, label) in [(0, 3), (1, 1)] {
             let png = PNG.encode(pixels: [UInt8](repeating: UInt8(k * 100), count: 16), width: 4, height: 4, channels: 1)

@@ -2,13 +2,14 @@ import Foundation
 import Pipeline
 import PipelineFixtures
 import Testing
+import TestSupport
 
 /// What a build's progress reports between shards: a slow source (CaG: seconds per sample)
 /// completes a shard only every few minutes, so a rate measured on complete shards read "0/s".
 @Suite(.enabled(if: Fixtures.fashionAvailable, "needs Fashion-MNIST (apt package dataset-fashion-mnist)"))
 struct ProgressTests {
     @Test func progressCountsSamplesKeptBeforeTheirShardIsComplete() throws {
-        let dir = Scratch(); defer { dir.cleanup() }
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
         var o = BuildOptions(source: "replay:fashion-mnist:test@100", perClass: 4, out: dir.file("ds"))
         o.classes = "0,1,7"
         o.shardSize = 12

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Shards
 import Support
@@ -40,19 +39,8 @@ public enum ShardVerifier {
         }
 
         let count = manifest.shardlist.count
-        var failures = [SynthError?](repeating: nil, count: count)
         let inspector = ShardInspector(manifest: manifest, keep: false)
-        failures.withUnsafeMutableBufferPointer { slots in
-            let base = slots.baseAddress!
-            let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count))
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                var s = lane
-                while s < count {
-                    base[s] = check(shard: s, dir: dir, manifest: manifest, inspector: inspector)
-                    s += lanes
-                }
-            }
-        }
+        let failures = Parallel.map(count) { s in check(shard: s, dir: dir, manifest: manifest, inspector: inspector) }
         if let first = failures.compactMap({ $0 }).first { throw first }
         return Report(shards: count, samples: manifest.numSamples, bytes: manifest.shardlist.reduce(0) { $0 + $1.filesize },
                       shortfall: manifest.shortfallText)

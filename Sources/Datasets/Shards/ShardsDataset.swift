@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Shards
 import Support
@@ -39,36 +38,27 @@ public enum ShardsDataset {
         let manifest = try Manifest.read(manifestPath)
         try ShardVerifier.checkStructure(manifest, path: manifestPath)
         let count = manifest.shardlist.count
-        var results = [Result<ShardInspector.Contents, SynthError>?](repeating: nil, count: count)
         let inspector = ShardInspector(manifest: manifest, keep: true)
-        results.withUnsafeMutableBufferPointer { slots in
-            let base = slots.baseAddress!
-            let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count))
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                var s = lane
-                while s < count {
-                    let path = Files.join(dir, manifest.shardlist[s].url)
-                    do {
-                        let (bytes, digest) = try FileDigest.read(path)
-                        if let m = ShardVerifier.mismatch(digest, manifest.shardlist[s]) {
-                            throw SynthError.file(path, "does not match manifest.json (\(m)); refusing the dataset (see synth verify)")
-                        }
-                        base[s] = .success(try inspector.inspect(bytes, shard: s))
-                    } catch let p as ShardInspector.Problem {
-                        base[s] = .failure(SynthError("\(path): \(p.key.map { "sample \($0): " } ?? "")\(p.message)"))
-                    } catch let e as SynthError {
-                        base[s] = .failure(e)
-                    } catch {
-                        base[s] = .failure(SynthError("\(path): \(error)"))
-                    }
-                    s += lanes
+        let results = Parallel.map(count) { s -> Result<ShardInspector.Contents, SynthError> in
+            let path = Files.join(dir, manifest.shardlist[s].url)
+            do {
+                let (bytes, digest) = try FileDigest.read(path)
+                if let m = ShardVerifier.mismatch(digest, manifest.shardlist[s]) {
+                    throw SynthError.file(path, "does not match manifest.json (\(m)); refusing the dataset (see synth verify)")
                 }
+                return .success(try inspector.inspect(bytes, shard: s))
+            } catch let p as ShardInspector.Problem {
+                return .failure(SynthError("\(path): \(p.key.map { "sample \($0): " } ?? "")\(p.message)"))
+            } catch let e as SynthError {
+                return .failure(e)
+            } catch {
+                return .failure(SynthError("\(path): \(error)"))
             }
         }
         var pixels: [UInt8] = [], labels: [Int] = [], probs: [Float] = []
         pixels.reserveCapacity(manifest.numSamples * manifest.imageShape.reduce(1, *))
         for r in results {
-            let c = try r!.get()
+            let c = try r.get()
             pixels += c.pixels; labels += c.labels; probs += c.probs
         }
         var data = Dataset(name: "shards:\(dir)", pixels: pixels, count: labels.count, channels: manifest.imageShape[0],

@@ -1,5 +1,4 @@
 import Datasets
-import Dispatch
 import Foundation
 import Support
 import Training
@@ -47,11 +46,8 @@ public struct RealCurves: Codable, Equatable, Sendable {
     }
 
     public static func read(_ path: String) throws -> RealCurves {
-        let bytes: Data
-        do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw SynthError.file(path, "cannot read: \(error.localizedDescription)")
-        }
-        do { return try JSONDecoder().decode(RealCurves.self, from: bytes) } catch {
+        let bytes = try Files.read(path)
+        do { return try JSONDecoder().decode(RealCurves.self, from: Data(bytes)) } catch {
             throw SynthError.file(path, "not a real-curve file written by synth compress")
         }
     }
@@ -127,23 +123,13 @@ public enum CompressionExperiment {
     /// Mean encoded PNG size of a dataset's images (synth's encoder, as `pack` stores them).
     public static func meanPNGBytes(_ data: Dataset) -> Double {
         guard data.count > 0 else { return 0 }
-        let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, data.count))
-        var totals = [Int](repeating: 0, count: lanes)
         let size = data.imageSize
-        totals.withUnsafeMutableBufferPointer { t in
-            let base = t.baseAddress!
-            data.pixels.withUnsafeBufferPointer { px in
-                DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                    let encoder = PNGEncoder()
-                    var sum = 0
-                    for i in stride(from: lane, to: data.count, by: lanes) {
-                        let image = UnsafeBufferPointer(rebasing: px[(i * size)..<((i + 1) * size)])
-                        sum += encoder.encode(pixels: image, width: data.width, height: data.height, channels: data.channels).count
-                    }
-                    base[lane] = sum
-                }
+        let bytes = data.pixels.withUnsafeBufferPointer { px in
+            Parallel.map(data.count) { i in
+                PNG.encode(pixels: UnsafeBufferPointer(rebasing: px[(i * size)..<((i + 1) * size)]), width: data.width,
+                           height: data.height, channels: data.channels).count
             }
         }
-        return Double(totals.reduce(0, +)) / Double(data.count)
+        return Double(bytes.reduce(0, +)) / Double(data.count)
     }
 }

@@ -29,26 +29,16 @@ public enum SampleGrid {
 
     /// `images(row)` gives `columns` images in [0, 1] for each row.
     static func write(rows: Int, columns: Int, imageShape: [Int], to path: String, images: (Int) throws -> Tensor) throws {
-        let c = imageShape[0], h = imageShape[1], w = imageShape[2]
-        let gh = rows * (h + 1) - 1, gw = columns * (w + 1) - 1
-        var pixels = [UInt8](repeating: 0, count: c * gh * gw)
+        var grid = ImageGrid(rows: rows, columns: columns, channels: imageShape[0], cellHeight: imageShape[1],
+                             cellWidth: imageShape[2], gap: 1, background: 0)
+        let size = imageShape.reduce(1, *)
         for row in 0..<rows {
             let x = try images(row)
-            for i in 0..<columns {
-                for ch in 0..<c {
-                    for y in 0..<h {
-                        for xx in 0..<w {
-                            let v = x.ptr[((i * c + ch) * h + y) * w + xx]
-                            let gy = row * (h + 1) + y, gx = i * (w + 1) + xx
-                            pixels[(ch * gh + gy) * gw + gx] = UInt8((min(max(v, 0), 1) * 255).rounded())
-                        }
-                    }
-                }
+            for column in 0..<columns {
+                let image = UnsafeBufferPointer(start: x.ptr + column * size, count: size)
+                grid.place(image.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }, row: row, column: column)
             }
         }
-        let bytes = PNG.encode(pixels: pixels, width: gw, height: gh, channels: c)
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw SynthError.file(path, "cannot write the preview image")
-        }
+        try Files.writeAtomically(grid.png, to: path)
     }
 }

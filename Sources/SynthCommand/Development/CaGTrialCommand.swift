@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Engine
+import Filter
 import Foundation
 import Measure
 import Models
@@ -90,9 +91,10 @@ struct CaGTrialCommand: ParsableCommand {
                 let images = try source.generate(label: c, count: n, seed: RNG.derive(seed, UInt64(c), chunk))
                 chunk += 1
                 candidates[c] += n
-                let keep = try accept(images, label: c, filter: filterModel)
-                for i in keep where accepted[c] < perClass {
-                    for j in 0..<per { pixels.append(UInt8((images.ptr[i * per + j] * 255).rounded())) }
+                // Judged as the shards would store them.
+                let candidatePixels = try Quantize.pixels(images)
+                for i in accept(candidatePixels, count: n, label: c, filter: filterModel) where accepted[c] < perClass {
+                    pixels += candidatePixels[(i * per)..<((i + 1) * per)]
                     labels.append(c)
                     accepted[c] += 1
                 }
@@ -135,28 +137,19 @@ struct CaGTrialCommand: ParsableCommand {
         if let log {
             let line = JSONOutput.string(result).replacingOccurrences(of: "\n", with: "") + "\n"
             if let h = FileHandle(forWritingAtPath: log) { h.seekToEndOfFile(); h.write(Data(line.utf8)); h.closeFile() }
-            else { try line.write(toFile: log, atomically: true, encoding: .utf8) }
+            else { try Files.writeAtomically(Array(line.utf8), to: log) }
         }
     }
 
-    /// Indices the filter accepts: its argmax is the label and its probability above the threshold.
-    func accept(_ images: Tensor, label: Int, filter: Classifier?) throws -> [Int] {
-        let n = images.shape[0]
+    /// Indices of the `count` candidates (8-bit, image after image) the filter accepts: its argmax
+    /// is the label and its probability above the threshold.
+    func accept(_ pixels: [UInt8], count n: Int, label: Int, filter: Classifier?) -> [Int] {
         guard let filter else { return Array(0..<n) }
         let card = filter.card
         return Autodiff.withoutGrad {
-            let x = Tensor(uninitialized: images.shape)
-            let plane = images.shape[2] * images.shape[3]
-            for i in 0..<n {
-                for ch in 0..<card.channels {
-                    let o = (i * card.channels + ch) * plane
-                    for j in 0..<plane {
-                        // Quantised as the shards store them.
-                        let q = (images.ptr[o + j] * 255).rounded() / 255
-                        x.ptr[o + j] = (q - card.mean[ch]) / card.std[ch]
-                    }
-                }
-            }
+            let x = Tensor(uninitialized: [n] + card.inputShape)
+            PixelNormalization(mean: card.mean, std: card.std, channels: card.channels)
+                .apply(pixels, images: n, plane: card.height * card.width, into: x.ptr)
             let p = softmax(filter(x))
             let kc = card.classes
             return (0..<n).filter { i in
@@ -168,22 +161,17 @@ struct CaGTrialCommand: ParsableCommand {
         }
     }
 
+    /// One row per class, its first 16 samples; a 1-pixel gap after every cell, on dark gray.
     func writePreview(_ data: Dataset, to path: String) throws {
-        let cols = 16, s = data.height, gap = 1, ch = data.channels
-        let rows = data.classNames.count
-        let w = cols * (s + gap), h = rows * (s + gap)
-        var grid = [UInt8](repeating: 40, count: ch * w * h)
-        var filled = [Int](repeating: 0, count: rows)
-        for i in 0..<data.count {
-            let r = data.labels[i], c = filled[r]
-            guard c < cols else { continue }
-            filled[r] += 1
-            let img = Array(data.image(i))
-            for p in 0..<ch {
-                for y in 0..<s { for x in 0..<s { grid[p * w * h + (r * (s + gap) + y) * w + c * (s + gap) + x] = img[(p * s + y) * s + x] } }
-            }
+        let columns = 16
+        var grid = ImageGrid(rows: data.classNames.count, columns: columns, channels: data.channels, cellHeight: data.height,
+                             cellWidth: data.width, gap: 1, trailingMargin: 1, background: 40)
+        var filled = [Int](repeating: 0, count: data.classNames.count)
+        for i in 0..<data.count where filled[data.labels[i]] < columns {
+            grid.place(data.image(i), row: data.labels[i], column: filled[data.labels[i]])
+            filled[data.labels[i]] += 1
         }
-        try Data(PNG.encode(pixels: grid, width: w, height: h, channels: ch)).write(to: URL(fileURLWithPath: path))
+        try Files.writeAtomically(grid.png, to: path)
     }
 
     func writeFolder(_ data: Dataset, to dir: String) throws {
@@ -196,7 +184,7 @@ struct CaGTrialCommand: ParsableCommand {
             let c = data.labels[i]
             let path = "\(dir)/\(String(format: "%03d", c))-\(data.classNames[c].replacingOccurrences(of: "/", with: "_"))/\(String(format: "%06d", index[c])).png"
             index[c] += 1
-            try Data(PNG.encode(pixels: Array(data.image(i)), width: data.width, height: data.height, channels: data.channels)).write(to: URL(fileURLWithPath: path))
+            try Files.writeAtomically(PNG.encode(pixels: Array(data.image(i)), width: data.width, height: data.height, channels: data.channels), to: path)
         }
     }
 }

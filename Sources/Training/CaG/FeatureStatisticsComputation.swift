@@ -43,13 +43,8 @@ extension FeatureStatistics {
         model.eval()
         defer { model.train(wasTraining) }
         Autodiff.withoutGrad {
-            var offset = 0
-            while offset < data.count {
-                let idx = Array(offset..<min(offset + batchSize, data.count))
-                offset += idx.count
+            data.forEachBatch(size: batchSize, normalisedFor: model.card) { idx, x in
                 labels = idx.map { data.labels[$0] }
-                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
                 let h = model.features(x)
                 for (r, y) in labels.enumerated() {
                     counts[y] += 1

@@ -33,8 +33,7 @@ public struct MAETrainer {
         var rng = RNG(seed: seed)
         let loop = MinibatchLoop(count: data.count, batchSize: batchSize, steps: steps, label: "MAE training", reportEvery: reportEvery)
         try loop.train(rng: &rng, optimizer: opt, loss: { idx, _, rng in
-            let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-            data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+            let x = data.batch(idx, normalisedFor: model.card)
             let mask = PatchMask.random(count: idx.count, height: data.height, width: data.width,
                                         patch: model.patch, ratio: model.maskRatio, rng: &rng)
             return MAETrainer.loss(model, images: x, mask: mask)
@@ -47,12 +46,7 @@ public struct MAETrainer {
         var rng = RNG(seed: seed)
         var total = 0.0
         Autodiff.withoutGrad {
-            var offset = 0
-            while offset < data.count {
-                let idx = Array(offset..<min(offset + batchSize, data.count))
-                offset += idx.count
-                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+            data.forEachBatch(size: batchSize, normalisedFor: model.card) { idx, x in
                 let mask = PatchMask.random(count: idx.count, height: data.height, width: data.width,
                                             patch: model.patch, ratio: model.maskRatio, rng: &rng)
                 total += Double(loss(model, images: x, mask: mask).item) * Double(idx.count)

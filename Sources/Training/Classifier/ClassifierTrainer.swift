@@ -44,8 +44,7 @@ public struct ClassifierTrainer {
         let loop = MinibatchLoop(count: data.count, batchSize: config.batchSize, steps: total, reportEvery: reportEvery)
         try loop.train(rng: &rng, optimizer: opt, loss: { slice, step, _ in
             let idx = Array(slice)
-            let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-            data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
+            let x = data.batch(slice, normalisedFor: model.card)
             if let schedule { opt.lr = schedule.lr(step: step) }
             let logits = model(x)
             guard soft, let sl = data.softLabels else { return crossEntropy(logits, labels: idx.map { data.labels[$0] }) }

@@ -68,14 +68,7 @@ public struct Evaluation: Sendable, Codable {
         model.eval()
         defer { model.train(wasTraining) }
         try Autodiff.withoutGrad {
-            var offset = 0
-            while offset < data.count {
-                let idx = Array(offset..<min(offset + batchSize, data.count))
-                offset += idx.count
-                let x = Tensor(uninitialized: [idx.count, data.channels, data.height, data.width])
-                data.batch(indices: idx, mean: model.card.mean, std: model.card.std, into: x.ptr)
-                try body(idx, model(x))
-            }
+            try data.forEachBatch(size: batchSize, normalisedFor: model.card) { idx, x in try body(idx, model(x)) }
         }
     }
 }
