@@ -16,8 +16,7 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
 }
 
 public enum BLASThreads {
-    /// OpenBLAS's own thread pool is the one level of parallelism for GEMM-heavy work; code that
-    /// parallelises with `concurrentPerform` sets it to 1 for the duration.
+    /// OpenBLAS's own thread pool size (synth keeps it at 1, see `configured`).
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     public static var current: Int { Int(openblas_get_num_threads()) }
 
