@@ -106,6 +106,17 @@ func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col
     })
 }
 
+/// Where tap (ky, kx) of a "same" stride-1 convolution reads: output rows yLo..<yHi see the image,
+/// shifted by `shift` positions; block positions a..<b have their source inside the plane (the
+/// rest lie in the zeroed edge columns). Shared by the unfold and its adjoint, the fold.
+@inline(__always)
+private func sameWidthTap(_ g: ConvGeometry, ky: Int, kx: Int) -> (yLo: Int, yHi: Int, shift: Int, a: Int, b: Int) {
+    let w = g.width
+    let yLo = max(0, g.padding - ky), yHi = max(yLo, min(g.outH, g.height + g.padding - ky))
+    let shift = (ky - g.padding) * w + (kx - g.padding)
+    return (yLo, yHi, shift, max(yLo * w, -shift), min(yHi * w, g.plane - shift))
+}
+
 /// One (tap, sample) row of the column matrix when rows of the output and the input are equally
 /// long and stride is 1 ("same" convolutions, e.g. 3x3 with padding 1): the row is the image
 /// shifted by a constant offset, so it is one block copy plus zeroed edge columns and rows,
@@ -113,11 +124,8 @@ func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col
 @inline(__always)
 private func unfoldSameWidth(_ src: UnsafePointer<Float>, _ g: ConvGeometry, ky: Int, kx: Int, lo: Int, hi: Int,
                              into dst: UnsafeMutablePointer<Float>) {
-    let w = g.width, plane = g.plane
-    let yLo = max(0, g.padding - ky), yHi = max(yLo, min(g.outH, g.height + g.padding - ky))
-    let shift = (ky - g.padding) * w + (kx - g.padding)
-    // Block positions whose source falls outside the plane lie in the zeroed edge columns.
-    let a = max(yLo * w, -shift), b = min(yHi * w, plane - shift)
+    let w = g.width
+    let (yLo, yHi, shift, a, b) = sameWidthTap(g, ky: ky, kx: kx)
     for i in 0..<yLo * w { dst[i] = 0 }
     if b > a { (dst + a).update(from: src + a + shift, count: b - a) }
     for i in yHi * w..<g.outH * w { dst[i] = 0 }
@@ -158,11 +166,8 @@ func col2im(_ col: UnsafeMutablePointer<Float>, samples: Int, _ g: ConvGeometry,
 @inline(__always)
 private func foldSameWidth(_ src: UnsafeMutablePointer<Float>, _ g: ConvGeometry, ky: Int, kx: Int, lo: Int, hi: Int,
                            addingInto dst: UnsafeMutablePointer<Float>) {
-    let w = g.width, plane = g.plane
-    let yLo = max(0, g.padding - ky), yHi = max(yLo, min(g.outH, g.height + g.padding - ky))
-    let shift = (ky - g.padding) * w + (kx - g.padding)
-    zeroEdgeColumns(src, width: w, rows: yLo..<yHi, lo: lo, hi: hi)
-    let a = max(yLo * w, -shift), b = min(yHi * w, plane - shift)
+    let (yLo, yHi, shift, a, b) = sameWidthTap(g, ky: ky, kx: kx)
+    zeroEdgeColumns(src, width: g.width, rows: yLo..<yHi, lo: lo, hi: hi)
     if b > a {
         let s = src + a, d = dst + a + shift
         for i in 0..<b - a { d[i] += s[i] }
