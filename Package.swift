@@ -65,13 +65,13 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Support", "Engine", "Models", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Support", "Datasets", "Shards"]),
         .testTarget(name: "ShardsTests", dependencies: ["Support", "Shards", "Datasets", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Support", "Pipeline", "Shards", "Filter", "Synth", "Models", "Datasets", "Training", "Engine", "TestSupport", "PipelineFixtures"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Support", "Pipeline", "Report", "Shards", "Filter", "Synth", "Models", "Datasets", "Training", "Engine", "TestSupport", "PipelineFixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Support", "Training", "Measure", "Synth", "Models", "Datasets", "Engine", "TestSupport"]),
         .testTarget(name: "MeasureTests", dependencies: ["Support", "Measure", "Training", "Models", "Datasets", "Engine"]),
         .testTarget(name: "FilterTests", dependencies: ["Support", "Filter", "Shards", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
         .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Support", "Shards", "Datasets", "Models", "Training", "Measure", "Synth", "Engine", "TestSupport", "PipelineFixtures"]),
-        .testTarget(name: "SynthTests", dependencies: ["Support", "Synth", "Engine", "Models", "Datasets", "TestSupport"]),
+        .testTarget(name: "SynthTests", dependencies: ["Support", "Synth", "Training", "Engine", "Models", "Datasets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
