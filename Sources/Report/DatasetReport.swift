@@ -37,11 +37,14 @@ public enum DatasetReport {
         let real: Dataset?
         let evaluations: DatasetEvaluations
         let audit: NearCopyAuditRecord?
+        let membership: MembershipRecord?
 
         init(manifest: Manifest, data: Dataset, real: Dataset?) throws {
             self.manifest = manifest; self.data = data; self.real = real
             evaluations = try DatasetEvaluations.of(manifest)
-            audit = try manifest.section(NearCopyAuditRecord.key, as: NearCopyAuditRecord.self)
+            let section = try AuditSection.of(manifest)
+            audit = section?.nearCopies
+            membership = section?.membership
         }
 
         var classes: [Int] {
@@ -86,6 +89,10 @@ public enum DatasetReport {
         }
         if let a = c.audit {
             out += ["", "## Audit: near-copies of real images", "", auditLines(a).map { "- \($0)" }.joined(separator: "\n"), ""]
+            let privacy = privacyLines(a.dcr, c.membership)
+            if !privacy.isEmpty {
+                out += ["## Audit: against a holdout", "", privacy.map { "- \($0)" }.joined(separator: "\n"), ""]
+            }
             out.append("| pixel RMS to nearest real | min | 1% | 5% | median | 95% | max |")
             out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
             out.append("| | \(d3(a.pixelRMS.min)) | \(d3(a.pixelRMS.p01)) | \(d3(a.pixelRMS.p05)) | \(d3(a.pixelRMS.median)) | \(d3(a.pixelRMS.p95)) | \(d3(a.pixelRMS.max)) |")
@@ -131,6 +138,29 @@ public enum DatasetReport {
                      "rule: near-copy if pixel RMS < \(a.rule.pixelRMS)" + (a.rule.cosine.map { " or feature cosine > \($0)" } ?? ""),
                      "near-copies: \(a.nearCopies) of \(a.samples) (\(pct(a.share))); by pixels \(a.nearCopiesByPixels), by features \(a.nearCopiesByFeatures)"]
         lines.append("pixel RMS = ||a-b||_2 / sqrt(pixels) with pixels in [0, 1], to the nearest of the real images")
+        return lines
+    }
+
+    /// The distance to the closest record against the holdout and the membership check, as lines.
+    static func privacyLines(_ r: HoldoutDCRRecord?, _ mi: MembershipRecord?) -> [String] {
+        var lines: [String] = []
+        if let r {
+            lines.append("distance to closest record: \(r.samples) samples against \(r.referenceSize) images each of \(r.training) "
+                + "(of \(r.trainingAvailable)) and \(r.holdout) (of \(r.holdoutAvailable)), subsampled by seed \(r.seed.map(String.init) ?? "-")")
+            func line(_ what: String, _ m: HoldoutDCRRecord.Measure) -> String {
+                "\(what): closer to training than to holdout \(pct(m.closerToTraining)) (50% = no leak); 5th percentile DCR "
+                    + "training \(String(format: "%.4f", m.training.p05)), holdout \(String(format: "%.4f", m.holdout.p05))"
+            }
+            lines.append(line("pixels", r.pixel))
+            if let f = r.features { lines.append(line("features", f)) }
+        }
+        for m in mi?.models ?? [] {
+            if let auc = m.auc, let adv = m.advantage {
+                lines.append("membership inference, \(m.role) \(m.path): AUC \(String(format: "%.4f", auc)), advantage \(String(format: "%.4f", adv)) (0.5 / 0 = reveals nothing)")
+            } else {
+                lines.append("membership inference, \(m.role) \(m.path): skipped, \(m.skipped ?? "not checked")")
+            }
+        }
         return lines
     }
 
@@ -249,6 +279,14 @@ public enum DatasetReport {
                 h += "<tr><td class=\"l\">feature cosine (most similar)</td>" + [cs.min, cs.p01, cs.p05, cs.median, cs.p95, cs.max].map { "<td>\(d3($0))</td>" }.joined() + "</tr>"
             }
             h += "</table>\n" + histogram(a) + "\n"
+            let privacy = privacyLines(a.dcr, c.membership)
+            if !privacy.isEmpty {
+                h += "<h3>Against a holdout</h3>\n<ul id=\"privacy\">" + privacy.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
+            }
+            if let r = a.dcr {
+                h += dcrHistogram(r.pixel, axis: "pixel RMS to the closest record") + "\n"
+                if let f = r.features { h += dcrHistogram(f, axis: "feature distance to the closest record") + "\n" }
+            }
             if let real = c.real, !a.closest.isEmpty {
                 h += "<p>The \(a.closest.count) samples closest to a real image (left: synthetic, right: its nearest real training image):</p><div class=\"pairs\" id=\"pairs\">"
                 for p in a.closest where p.sample < c.data.count && p.realIndex < real.count {
@@ -291,6 +329,26 @@ public enum DatasetReport {
             PNG.encode(pixels: $0, width: data.width, height: data.height, channels: data.channels)
         }
         return "<img class=\"\(cls)\" alt=\"image \(i)\" width=\"\(data.width * scale)\" height=\"\(data.height * scale)\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
+    }
+
+    /// Both DCR distributions overlaid: training (red) and holdout (blue) bars, translucent.
+    static func dcrHistogram(_ m: HoldoutDCRRecord.Measure, axis: String) -> String {
+        let bins = m.trainingHistogram.count, top = max(m.trainingHistogram.max() ?? 1, m.holdoutHistogram.max() ?? 1, 1)
+        let w = 560.0, hgt = 150.0, left = 40.0, bottom = 30.0, bw = (w - left - 10) / Double(max(bins, 1))
+        var s = "<svg class=\"histogram dcr\" width=\"\(Int(w))\" height=\"\(Int(hgt))\" role=\"img\" aria-label=\"histograms of the \(escape(axis)), training and holdout\">"
+        for (values, color, what) in [(m.trainingHistogram, "#fa5252", "training"), (m.holdoutHistogram, "#4dabf7", "holdout")] {
+            for (i, n) in values.enumerated() {
+                let bh = Double(n) / Double(top) * (hgt - bottom - 10)
+                s += "<rect x=\"\(CurveChart.f(left + Double(i) * bw))\" y=\"\(CurveChart.f(hgt - bottom - bh))\" width=\"\(CurveChart.f(bw - 1))\" height=\"\(CurveChart.f(bh))\" fill=\"\(color)\" fill-opacity=\"0.55\"><title>\(what): \(n) samples</title></rect>"
+            }
+        }
+        for k in 0...5 {
+            let v = Double(k) / 5 * m.histogramMax
+            s += "<text class=\"tick\" x=\"\(CurveChart.f(left + Double(k) / 5 * (w - left - 10)))\" y=\"\(CurveChart.f(hgt - bottom + 14))\" text-anchor=\"middle\">\(String(format: "%.2f", v))\(k == 5 ? "+" : "")</text>"
+        }
+        s += "<text class=\"axis\" x=\"\(CurveChart.f(left + (w - left) / 2))\" y=\"\(CurveChart.f(hgt - 2))\" text-anchor=\"middle\">\(escape(axis)) (red: training, blue: holdout)</text>"
+        s += "<text class=\"tick\" x=\"\(CurveChart.f(left - 4))\" y=\"18\" text-anchor=\"end\">\(top)</text>"
+        return s + "</svg>"
     }
 
     /// The pixel-RMS histogram as bars, the threshold marked.
