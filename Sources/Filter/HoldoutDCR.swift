@@ -13,7 +13,7 @@ import Support
 /// features, the Euclidean distance of the audit model's penultimate features centred on the
 /// training reference's mean and scaled to unit length (sqrt(2 - 2 cos), in [0, 2]).
 public struct HoldoutDCRRecord: Codable, Equatable, Sendable {
-    public static let definition = "dcr = distance of a sample to its nearest image of a set: pixels as pixel_rms (||a-b||_2/sqrt(pixels), "
+    public static let definitionText = "dcr = distance of a sample to its nearest image of a set: pixels as pixel_rms (||a-b||_2/sqrt(pixels), "
         + "pixels in [0,1]); features as ||u-v||_2 of the audit model's penultimate features centred on the training reference's mean "
         + "and scaled to unit length. closer_to_training = share of samples with dcr(training) < dcr(holdout), ties counted half; "
         + "0.5 = no leak. The larger of training and holdout is subsampled (uniformly, by seed) to the smaller's size."
@@ -63,6 +63,9 @@ public struct HoldoutDCRRecord: Codable, Equatable, Sendable {
     public var features: Measure?
     public var perClass: [ClassDCR]
 
+    /// What the numbers mean, written beside them.
+    public var definition = HoldoutDCRRecord.definitionText
+
     enum CodingKeys: String, CodingKey {
         case training, trainingAvailable = "training_available", holdout, holdoutAvailable = "holdout_available"
         case referenceSize = "reference_size", seed, samples, pixel, features, perClass = "per_class", definition
@@ -73,35 +76,6 @@ public struct HoldoutDCRRecord: Codable, Equatable, Sendable {
         self.training = training; self.trainingAvailable = trainingAvailable; self.holdout = holdout
         self.holdoutAvailable = holdoutAvailable; self.referenceSize = referenceSize; self.seed = seed
         self.samples = samples; self.pixel = pixel; self.features = features; self.perClass = perClass
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        training = try c.decode(String.self, forKey: .training)
-        trainingAvailable = try c.decode(Int.self, forKey: .trainingAvailable)
-        holdout = try c.decode(String.self, forKey: .holdout)
-        holdoutAvailable = try c.decode(Int.self, forKey: .holdoutAvailable)
-        referenceSize = try c.decode(Int.self, forKey: .referenceSize)
-        _seed = try c.decode(SeedCoded.self, forKey: .seed)
-        samples = try c.decode(Int.self, forKey: .samples)
-        pixel = try c.decode(Measure.self, forKey: .pixel)
-        features = try c.decodeIfPresent(Measure.self, forKey: .features)
-        perClass = try c.decode([ClassDCR].self, forKey: .perClass)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(training, forKey: .training)
-        try c.encode(trainingAvailable, forKey: .trainingAvailable)
-        try c.encode(holdout, forKey: .holdout)
-        try c.encode(holdoutAvailable, forKey: .holdoutAvailable)
-        try c.encode(referenceSize, forKey: .referenceSize)
-        try c.encode(_seed, forKey: .seed)
-        try c.encode(samples, forKey: .samples)
-        try c.encode(pixel, forKey: .pixel)
-        try c.encodeIfPresent(features, forKey: .features)
-        try c.encode(perClass, forKey: .perClass)
-        try c.encode(Self.definition, forKey: .definition)
     }
 
     /// The larger of the two shares (pixels, features): what `--max-leak` compares.
@@ -152,21 +126,8 @@ public enum HoldoutDCR {
         let trainIndex = try NearCopyIndex(real: training, featureModel: featureModel)
         let holdIndex = try NearCopyIndex(real: holdout, featureModel: featureModel,
                                           featureMean: featureModel == nil ? nil : trainIndex.featureMean)
-        guard [data.channels, data.height, data.width] == trainIndex.imageShape else {
-            throw SynthError("\(data.name) holds \([data.channels, data.height, data.width]) images, \(training.name) \(trainIndex.imageShape)")
-        }
-        var toTraining: [NearCopyMatch] = [], toHoldout: [NearCopyMatch] = []
-        try data.pixels.withUnsafeBufferPointer { px in
-            var start = 0
-            while start < data.count {
-                let n = min(chunk, data.count - start)
-                let slice = UnsafeBufferPointer(rebasing: px[(start * data.imageSize)..<((start + n) * data.imageSize)])
-                toTraining += try trainIndex.match(slice, count: n)
-                toHoldout += try holdIndex.match(slice, count: n)
-                start += n
-                progress(start, data.count)
-            }
-        }
+        let toTraining = try trainIndex.match(data, chunk: chunk) { done, total in progress(done, 2 * total) }
+        let toHoldout = try holdIndex.match(data, chunk: chunk) { done, total in progress(total + done, 2 * total) }
         let pt = toTraining.map(\.pixelRMS), ph = toHoldout.map(\.pixelRMS)
         func featureDistance(_ m: NearCopyMatch) -> Double { (max(0, 2 - 2 * (m.cosine ?? 1))).squareRoot() }
         let ft = featureModel == nil ? nil : toTraining.map(featureDistance)

@@ -99,21 +99,7 @@ public enum NearCopyAudit {
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> (record: NearCopyAuditRecord, matches: [NearCopyMatch]) {
         try rule.validate()
         guard data.count > 0 else { throw SynthError("\(data.name): no samples to audit") }
-        guard [data.channels, data.height, data.width] == index.imageShape else {
-            throw SynthError("\(data.name) holds \([data.channels, data.height, data.width]) images, \(index.real.name) \(index.imageShape)")
-        }
-        var matches: [NearCopyMatch] = []
-        matches.reserveCapacity(data.count)
-        try data.pixels.withUnsafeBufferPointer { px in
-            var start = 0
-            while start < data.count {
-                let n = min(chunk, data.count - start)
-                let slice = UnsafeBufferPointer(rebasing: px[(start * data.imageSize)..<((start + n) * data.imageSize)])
-                matches += try index.match(slice, count: n)
-                start += n
-                progress(start, data.count)
-            }
-        }
+        let matches = try index.match(data, chunk: chunk, progress: progress)
         return (record(data, matches: matches, index: index, rule: rule, model: model, modelSHA256: modelSHA256,
                        closestCount: closestCount), matches)
     }

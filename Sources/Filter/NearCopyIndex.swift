@@ -165,6 +165,25 @@ public final class NearCopyIndex {
         return out
     }
 
+    /// The nearest real image of every image of `data`, `chunk` images at a time (bounding memory).
+    public func match(_ data: Dataset, chunk: Int = 2000, progress: (Int, Int) -> Void = { _, _ in }) throws -> [NearCopyMatch] {
+        guard [data.channels, data.height, data.width] == imageShape else {
+            throw SynthError("\(data.name) holds \([data.channels, data.height, data.width]) images, \(real.name) \(imageShape)")
+        }
+        var matches: [NearCopyMatch] = []
+        matches.reserveCapacity(data.count)
+        try data.pixels.withUnsafeBufferPointer { px in
+            var start = 0
+            while start < data.count {
+                let n = min(chunk, data.count - start)
+                matches += try match(UnsafeBufferPointer(rebasing: px[(start * data.imageSize)..<((start + n) * data.imageSize)]), count: n)
+                start += n
+                progress(start, data.count)
+            }
+        }
+        return matches
+    }
+
     /// Penultimate features of a classifier (count x featureDimension).
     public static func features(_ model: Classifier, _ images: UnsafeBufferPointer<UInt8>, count: Int) throws -> [Float] {
         let card = model.card, size = card.inputShape.reduce(1, *), plane = card.height * card.width, d = model.featureDimension

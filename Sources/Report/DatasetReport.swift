@@ -333,40 +333,41 @@ public enum DatasetReport {
 
     /// Both DCR distributions overlaid: training (red) and holdout (blue) bars, translucent.
     static func dcrHistogram(_ m: HoldoutDCRRecord.Measure, axis: String) -> String {
-        let bins = m.trainingHistogram.count, top = max(m.trainingHistogram.max() ?? 1, m.holdoutHistogram.max() ?? 1, 1)
-        let w = 560.0, hgt = 150.0, left = 40.0, bottom = 30.0, bw = (w - left - 10) / Double(max(bins, 1))
-        var s = "<svg class=\"histogram dcr\" width=\"\(Int(w))\" height=\"\(Int(hgt))\" role=\"img\" aria-label=\"histograms of the \(escape(axis)), training and holdout\">"
-        for (values, color, what) in [(m.trainingHistogram, "#fa5252", "training"), (m.holdoutHistogram, "#4dabf7", "holdout")] {
-            for (i, n) in values.enumerated() {
-                let bh = Double(n) / Double(top) * (hgt - bottom - 10)
-                s += "<rect x=\"\(CurveChart.f(left + Double(i) * bw))\" y=\"\(CurveChart.f(hgt - bottom - bh))\" width=\"\(CurveChart.f(bw - 1))\" height=\"\(CurveChart.f(bh))\" fill=\"\(color)\" fill-opacity=\"0.55\"><title>\(what): \(n) samples</title></rect>"
-            }
+        let top = max(m.trainingHistogram.max() ?? 1, m.holdoutHistogram.max() ?? 1, 1)
+        let series = [(m.trainingHistogram, "training"), (m.holdoutHistogram, "holdout")].map { bins, what in
+            (bins: bins, color: { (_: Int) in what == "training" ? "#fa5252" : "#4dabf7" }, title: what + ": ")
         }
-        for k in 0...5 {
-            let v = Double(k) / 5 * m.histogramMax
-            s += "<text class=\"tick\" x=\"\(CurveChart.f(left + Double(k) / 5 * (w - left - 10)))\" y=\"\(CurveChart.f(hgt - bottom + 14))\" text-anchor=\"middle\">\(String(format: "%.2f", v))\(k == 5 ? "+" : "")</text>"
-        }
-        s += "<text class=\"axis\" x=\"\(CurveChart.f(left + (w - left) / 2))\" y=\"\(CurveChart.f(hgt - 2))\" text-anchor=\"middle\">\(escape(axis)) (red: training, blue: holdout)</text>"
-        s += "<text class=\"tick\" x=\"\(CurveChart.f(left - 4))\" y=\"18\" text-anchor=\"end\">\(top)</text>"
-        return s + "</svg>"
+        return bars(series, top: top, histogramMax: m.histogramMax, opacity: 0.55, cls: "histogram dcr",
+                    label: "histograms of the \(axis), training and holdout", axis: "\(axis) (red: training, blue: holdout)")
     }
 
     /// The pixel-RMS histogram as bars, the threshold marked.
     static func histogram(_ a: NearCopyAuditRecord) -> String {
-        let bins = a.pixelHistogram, top = max(bins.max() ?? 1, 1)
-        let w = 560.0, hgt = 150.0, left = 40.0, bottom = 30.0, bw = (w - left - 10) / Double(bins.count)
-        var s = "<svg class=\"histogram\" width=\"\(Int(w))\" height=\"\(Int(hgt))\" role=\"img\" aria-label=\"histogram of pixel RMS to the nearest real image\">"
-        for (i, n) in bins.enumerated() {
-            let bh = Double(n) / Double(top) * (hgt - bottom - 10)
-            let lo = Double(i) / Double(bins.count) * a.histogramMax
-            let color = lo < a.rule.pixelRMS ? "#fa5252" : "#4dabf7"
-            s += "<rect x=\"\(CurveChart.f(left + Double(i) * bw))\" y=\"\(CurveChart.f(hgt - bottom - bh))\" width=\"\(CurveChart.f(bw - 1))\" height=\"\(CurveChart.f(bh))\" fill=\"\(color)\"><title>\(n) samples</title></rect>"
+        let bins = a.pixelHistogram
+        let color = { (i: Int) in Double(i) / Double(bins.count) * a.histogramMax < a.rule.pixelRMS ? "#fa5252" : "#4dabf7" }
+        return bars([(bins: bins, color: color, title: "")], top: max(bins.max() ?? 1, 1), histogramMax: a.histogramMax, opacity: 1,
+                    cls: "histogram", label: "histogram of pixel RMS to the nearest real image",
+                    axis: "pixel RMS to the nearest real image (red: below the near-copy threshold)")
+    }
+
+    /// Equal-width bins over [0, histogramMax) as SVG bars, one series over another, with ticks.
+    static func bars(_ series: [(bins: [Int], color: (Int) -> String, title: String)], top: Int, histogramMax: Double,
+                     opacity: Double, cls: String, label: String, axis: String) -> String {
+        let count = max(series.first?.bins.count ?? 1, 1)
+        let w = 560.0, hgt = 150.0, left = 40.0, bottom = 30.0, bw = (w - left - 10) / Double(count)
+        let fill = opacity < 1 ? " fill-opacity=\"\(opacity)\"" : ""
+        var s = "<svg class=\"\(cls)\" width=\"\(Int(w))\" height=\"\(Int(hgt))\" role=\"img\" aria-label=\"\(escape(label))\">"
+        for one in series {
+            for (i, n) in one.bins.enumerated() {
+                let bh = Double(n) / Double(top) * (hgt - bottom - 10)
+                s += "<rect x=\"\(CurveChart.f(left + Double(i) * bw))\" y=\"\(CurveChart.f(hgt - bottom - bh))\" width=\"\(CurveChart.f(bw - 1))\" height=\"\(CurveChart.f(bh))\" fill=\"\(one.color(i))\"\(fill)><title>\(one.title)\(n) samples</title></rect>"
+            }
         }
         for k in 0...5 {
-            let v = Double(k) / 5 * a.histogramMax
+            let v = Double(k) / 5 * histogramMax
             s += "<text class=\"tick\" x=\"\(CurveChart.f(left + Double(k) / 5 * (w - left - 10)))\" y=\"\(CurveChart.f(hgt - bottom + 14))\" text-anchor=\"middle\">\(String(format: "%.2f", v))\(k == 5 ? "+" : "")</text>"
         }
-        s += "<text class=\"axis\" x=\"\(CurveChart.f(left + (w - left) / 2))\" y=\"\(CurveChart.f(hgt - 2))\" text-anchor=\"middle\">pixel RMS to the nearest real image (red: below the near-copy threshold)</text>"
+        s += "<text class=\"axis\" x=\"\(CurveChart.f(left + (w - left) / 2))\" y=\"\(CurveChart.f(hgt - 2))\" text-anchor=\"middle\">\(escape(axis))</text>"
         s += "<text class=\"tick\" x=\"\(CurveChart.f(left - 4))\" y=\"18\" text-anchor=\"end\">\(top)</text>"
         return s + "</svg>"
     }

@@ -14,7 +14,7 @@ import Training
 /// It lives in Measure because it measures models (their losses on images, Training's
 /// `Evaluation`), where the distance audit (Filter's `HoldoutDCR`) measures the export's images.
 public struct MembershipRecord: Codable, Equatable, Sendable {
-    public static let definition = "threshold attack on each model's per-image signal (classifiers: cross-entropy loss, lower = member): "
+    public static let definitionText = "threshold attack on each model's per-image signal (classifiers: cross-entropy loss, lower = member): "
         + "auc = P(signal(training image) < signal(holdout image)), ties half, over the sized training reference and holdout; "
         + "advantage = max over thresholds of TPR - FPR. 0.5 / 0 = the model reveals nothing."
 
@@ -50,27 +50,13 @@ public struct MembershipRecord: Codable, Equatable, Sendable {
     public var samples: Int
     public var models: [ModelCheck]
 
+    /// What the numbers mean, written beside them.
+    public var definition = MembershipRecord.definitionText
+
     enum CodingKeys: String, CodingKey { case training, holdout, samples, models, definition }
 
     public init(training: String, holdout: String, samples: Int, models: [ModelCheck]) {
         self.training = training; self.holdout = holdout; self.samples = samples; self.models = models
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        training = try c.decode(String.self, forKey: .training)
-        holdout = try c.decode(String.self, forKey: .holdout)
-        samples = try c.decode(Int.self, forKey: .samples)
-        models = try c.decode([ModelCheck].self, forKey: .models)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(training, forKey: .training)
-        try c.encode(holdout, forKey: .holdout)
-        try c.encode(samples, forKey: .samples)
-        try c.encode(models, forKey: .models)
-        try c.encode(Self.definition, forKey: .definition)
     }
 }
 
