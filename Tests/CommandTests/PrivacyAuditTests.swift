@@ -92,6 +92,25 @@ struct PrivacyAuditTests {
         SynthProcess.expectBadInput(missing, mentioning: [(filter as NSString).lastPathComponent, "missing"])
     }
 
+    /// A train-gan checkpoint holds the discriminator, which is checked; the exported generator
+    /// beside it holds none and is listed as skipped.
+    @Test func aGANCheckpointsDiscriminatorIsChecked() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        let ds = dir.file("ds"), gan = dir.file("g.safetensors")
+        try Self.pack("fashion-mnist:test@50", ds)
+        let t = try SynthProcess.run(["train-gan", "--data", "fashion-mnist:train@200", "--steps", "2", "--batch", "8", "--width", "4",
+                                      "--d-width", "4", "--z-dim", "8", "--seed", "1", "--out", gan])
+        #expect(t.status == 0, "\(t.stderr)")
+        let record = try Self.audit([ds, "--real", "fashion-mnist:train@200", "--holdout", "fashion-mnist:test@~50", "--no-features",
+                                     "--membership-model", dir.file("g.ckpt.safetensors"), "--membership-model", gan])
+        let checks = (record["membership"] as? [String: Any])?["models"] as? [[String: Any]] ?? []
+        #expect(checks.count == 2, "\(record["membership"] ?? "-")")
+        #expect(checks.first?["signal"] as? String == "negated discriminator score")
+        let auc = checks.first?["auc"] as? Double ?? -1
+        #expect(auc >= 0 && auc <= 1)
+        #expect(checks.last?["auc"] == nil && (checks.last?["skipped"] as? String)?.contains("no discriminator") == true)
+    }
+
     @Test func badHoldoutsExitTwoWithOneLine() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("ds")

@@ -14,7 +14,7 @@ import Training
 /// It lives in Measure because it measures models (their losses on images, Training's
 /// `Evaluation`), where the distance audit (Filter's `HoldoutDCR`) measures the export's images.
 public struct MembershipRecord: Codable, Equatable, Sendable {
-    public static let definitionText = "threshold attack on each model's per-image signal (classifiers: cross-entropy loss, lower = member): "
+    public static let definitionText = "threshold attack on each model's per-image signal (classifiers: cross-entropy loss; GAN discriminators: the negated score; lower = member): "
         + "auc = P(signal(training image) < signal(holdout image)), ties half, over the sized training reference and holdout; "
         + "advantage = max over thresholds of TPR - FPR. 0.5 / 0 = the model reveals nothing."
 
@@ -83,6 +83,32 @@ public enum MembershipInference {
             i = j
         }
         return (pairs / (m * o), advantage)
+    }
+
+    /// A GAN discriminator's check: its score says "real", so the signal is -score (lower = member).
+    public static func check(discriminator: ResGANDiscriminator, card: ModelCard, role: String, path: String, sha256: String,
+                             training: Dataset, holdout: Dataset) throws -> MembershipRecord.ModelCheck {
+        func signals(_ d: Dataset) throws -> [Double] {
+            guard d.classNames == card.classNames, [d.channels, d.height, d.width] == card.inputShape else {
+                throw SynthError.file(path, "is a GAN of \(card.inputShape) images of \(card.classNames.prefix(3).joined(separator: ", "))..., "
+                    + "\(d.name) holds \([d.channels, d.height, d.width]) images of \(d.classNames.prefix(3).joined(separator: ", "))...")
+            }
+            var out = [Double](repeating: 0, count: d.count)
+            try Autodiff.withoutGrad {
+                try d.forEachBatch(size: 500, normalisedFor: card) { idx, x in
+                    let score = discriminator(x, labels: idx.map { d.labels[$0] })
+                    for (r, i) in idx.enumerated() {
+                        guard score.ptr[r].isFinite else { throw SynthError.file(path, "the discriminator produced a non-finite score") }
+                        out[i] = -Double(score.ptr[r])
+                    }
+                }
+            }
+            return out
+        }
+        let a = try signals(training), b = try signals(holdout)
+        let (auc, advantage) = attack(members: a, others: b)
+        return .init(role: role, path: path, sha256: sha256, signal: "negated discriminator score", auc: auc, advantage: advantage,
+                     trainingMeanLoss: a.reduce(0, +) / Double(a.count), holdoutMeanLoss: b.reduce(0, +) / Double(b.count))
     }
 
     /// A classifier's check on `training` (members) and `holdout` images.

@@ -34,7 +34,7 @@ struct AuditCommand: ParsableCommand {
     @Flag(help: "No holdout: the near-copy audit only.") var noHoldout = false
     @Option(help: "Seed of the subsample that sizes the training reference and the holdout alike.") var seed: UInt64 = 1
     @Option(help: "Exit 1 when the share of samples closer to training than to holdout is above this (0.5 = no leak).") var maxLeak: Double?
-    @Option(help: "Also check this classifier for membership inference (repeatable).") var membershipModel: [String] = []
+    @Option(help: "Also check this classifier, or the discriminator of this train-gan checkpoint, for membership inference (repeatable).") var membershipModel: [String] = []
     @Flag(help: "No membership-inference check.") var noMembership = false
     @Option(help: "Classifier whose penultimate features give the cosine (default: the default filter model if present).") var model: String?
     @Flag(help: "Pixels only: no feature model.") var noFeatures = false

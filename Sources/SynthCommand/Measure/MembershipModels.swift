@@ -6,9 +6,11 @@ import Models
 import Pipeline
 import Shards
 import Support
+import Training
 
 /// The models `synth audit` checks for membership inference: those of the build record, found in
-/// the models directory by file name and checked against their recorded SHA-256, and any given.
+/// the models directory by file name and checked against their recorded SHA-256, and any given
+/// (a classifier, or a `train-gan` checkpoint for its discriminator).
 struct MembershipModels {
     var role: String
     /// As recorded (a file name) or as given.
@@ -39,17 +41,26 @@ struct MembershipModels {
     }
 
     func run(training: Dataset, holdout: Dataset) throws -> MembershipRecord.ModelCheck {
-        if Self.classifierRoles.contains(role) || role == "given" {
+        if Self.classifierRoles.contains(role) {
             let model = try ModelFile.loadClassifier(path)
             return try MembershipInference.check(model, role: role, path: name, sha256: sha256, training: training, holdout: holdout)
         }
-        var skipped = "not a classifier or discriminator"
-        if role == "generator" || role == "input-generator" || role == "source" {
-            let file = try Safetensors.read(path)
-            skipped = file.names.contains { $0.hasPrefix("d.") }
-                ? "holds a discriminator, whose check is not implemented"
-                : "no discriminator in the file (the export keeps the generator only)"
+        guard Self.imageModelRoles.contains(role) else {
+            return .init(role: role, path: name, sha256: sha256, skipped: "not a classifier or discriminator")
         }
-        return .init(role: role, path: name, sha256: sha256, skipped: skipped)
+        // A generator file, or (given) a classifier or a train-gan checkpoint, which holds the discriminator.
+        let file = try Safetensors.read(path)
+        if GANTrainer.isCheckpoint(file) {
+            let (d, card) = try GANTrainer.discriminator(fromCheckpoint: path)
+            return try MembershipInference.check(discriminator: d, card: card, role: role, path: name, sha256: sha256,
+                                                 training: training, holdout: holdout)
+        }
+        if role == "given" && file.metadata["kind"] != "generator" {
+            let model = try ModelFile.loadClassifier(path)
+            return try MembershipInference.check(model, role: role, path: name, sha256: sha256, training: training, holdout: holdout)
+        }
+        return .init(role: role, path: name, sha256: sha256, skipped: "no discriminator in the file (the export keeps the generator only)")
     }
+
+    static let imageModelRoles: Set<String> = ["generator", "input-generator", "source", "given"]
 }
