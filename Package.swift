@@ -45,8 +45,8 @@ let package = Package(
         // feature statistics.
         .target(name: "Training", dependencies: ["Support", "Engine", "Models", "Datasets", "Synth"], swiftSettings: fast),
         // Measuring datasets: CAS, compression against real subsets, replay, Frechet distance,
-        // and the manifest's evaluations section that records them.
-        .target(name: "Measure", dependencies: ["Support", "Engine", "Models", "Datasets", "Shards", "Training"], swiftSettings: fast),
+        // the manifest's evaluations section that records them, and the membership-inference check of an export's models.
+        .target(name: "Measure", dependencies: ["Support", "Engine", "Models", "Datasets", "Shards", "Filter", "Training"], swiftSettings: fast),
         // Making datasets: the build plan, source -> filter -> shards runner, resume and workers; pack.
         .target(name: "Pipeline", dependencies: ["Support", "Engine", "Synth", "Filter", "Shards", "Models", "Datasets"], swiftSettings: fast),
         // Rendering only: report.md and a self-contained report.html beside a dataset, preview grids.

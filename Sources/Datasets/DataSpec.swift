@@ -9,7 +9,9 @@ import Support
 ///     folder:DIR                          one sub-folder of PNG files per class
 ///     shards:DIR                          WebDataset shards (read by the Shards module)
 ///
-/// Any of them may end in `@N`: the first N samples, class-balanced (`Dataset.balancedPrefixIndices`).
+/// Any of them may end in `@N`: the first N samples, class-balanced (`Dataset.balancedPrefixIndices`),
+/// or in `@~N`: every sample but those (the complement of `@N`, e.g. `fashion-mnist:test@5000` and
+/// `fashion-mnist:test@~5000` are the two halves of the test set, a holdout beside an export).
 /// The text after the last '@' is read as N unless it contains a '/', so paths may hold '@' as long
 /// as a '/' follows it. The split defaults to train.
 public indirect enum DataSpec: Equatable, Hashable, Sendable, CustomStringConvertible {
@@ -20,6 +22,8 @@ public indirect enum DataSpec: Equatable, Hashable, Sendable, CustomStringConver
     case folder(dir: String)
     case shards(dir: String)
     case balancedPrefix(DataSpec, count: Int)
+    /// `@~N`: the samples `@N` leaves out, in file order.
+    case balancedRest(DataSpec, count: Int)
 
     public enum Split: String, Sendable, CaseIterable {
         case train, test
@@ -31,29 +35,30 @@ public indirect enum DataSpec: Equatable, Hashable, Sendable, CustomStringConver
         func bad(_ problem: String) -> SynthError { SynthError("data spec \"\(text)\": \(problem)") }
 
         var body = Substring(text)
-        var limit: Int?
+        var limit: Int?, rest = false
         if let at = body.lastIndex(of: "@"), !body[body.index(after: at)...].contains("/") {
-            let digits = body[body.index(after: at)...]
+            var digits = body[body.index(after: at)...]
+            if digits.first == "~" { rest = true; digits = digits.dropFirst() }
             guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
                   let n = Int(digits), n > 0 else {
-                throw bad("@\(digits) is not a positive sample count (expected e.g. @1000)")
+                throw bad("@\(body[body.index(after: at)...]) is not a positive sample count (expected e.g. @1000, or @~1000 for the rest)")
             }
             limit = n
             body = body[..<at]
         }
 
-        let kind: Substring, rest: Substring?
+        let kind: Substring, value: Substring?
         if let colon = body.firstIndex(of: ":") {
             kind = body[..<colon]
-            rest = body[body.index(after: colon)...]
+            value = body[body.index(after: colon)...]
         } else {
             kind = body
-            rest = nil
+            value = nil
         }
 
         func path(_ what: String) throws -> String {
-            guard let rest, !rest.isEmpty else { throw bad("missing \(what) (expected \(kind):\(what))") }
-            return String(rest)
+            guard let value, !value.isEmpty else { throw bad("missing \(what) (expected \(kind):\(what))") }
+            return String(value)
         }
         // "DIR[:train|test]": a trailing ":train"/":test" is the split, the rest the directory.
         func dirAndSplit() throws -> (String, Split) {
@@ -70,9 +75,9 @@ public indirect enum DataSpec: Equatable, Hashable, Sendable, CustomStringConver
         var spec: DataSpec
         switch kind {
         case "fashion-mnist":
-            if let rest {
-                guard let split = Split(rawValue: String(rest)) else {
-                    throw bad("unknown split \"\(rest)\" (expected fashion-mnist:train or fashion-mnist:test)")
+            if let value {
+                guard let split = Split(rawValue: String(value)) else {
+                    throw bad("unknown split \"\(value)\" (expected fashion-mnist:train or fashion-mnist:test)")
                 }
                 spec = .fashionMNIST(split)
             } else {
@@ -97,7 +102,7 @@ public indirect enum DataSpec: Equatable, Hashable, Sendable, CustomStringConver
         default:
             throw bad("unknown kind \"\(kind)\" (expected one of \(DataSpec.kinds.joined(separator: ", ")))")
         }
-        if let limit { spec = .balancedPrefix(spec, count: limit) }
+        if let limit { spec = rest ? .balancedRest(spec, count: limit) : .balancedPrefix(spec, count: limit) }
         self = spec
     }
 
@@ -111,14 +116,20 @@ public indirect enum DataSpec: Equatable, Hashable, Sendable, CustomStringConver
         case .folder(let dir): return "folder:\(dir)"
         case .shards(let dir): return "shards:\(dir)"
         case .balancedPrefix(let base, let n): return "\(base)@\(n)"
+        case .balancedRest(let base, let n): return "\(base)@~\(n)"
         }
     }
 
-    /// The spec without its `@N` suffix.
+    /// The spec without its `@N` or `@~N` suffix.
     public var base: DataSpec {
-        if case .balancedPrefix(let base, _) = self { return base.base }
-        return self
+        switch self {
+        case .balancedPrefix(let base, _), .balancedRest(let base, _): return base.base
+        default: return self
+        }
     }
+
+    /// Whether the spec names a part of its base (`@N` or `@~N`).
+    public var isSubset: Bool { base != self }
 
     /// N of an `@N` suffix, if any.
     public var limit: Int? {

@@ -127,6 +127,15 @@ public struct Dataset: Sendable {
         return out
     }
 
+    /// The `@~N` subset: every sample `balancedPrefix(n)` leaves out, in file order, named
+    /// "<name>@~<n>". Precondition: n <= count.
+    public func balancedRest(_ n: Int) -> Dataset {
+        let kept = Set(balancedPrefixIndices(n))
+        var out = subset(indices: (0..<count).filter { !kept.contains($0) })
+        out.name = "\(name)@~\(n)"
+        return out
+    }
+
     /// Writes the images at `indices` as normalised Float32 NCHW (`PixelNormalization`) to `into`
     /// (indices.count * imageSize floats). `mean` and `std` hold one value per channel, or one
     /// value for all channels.

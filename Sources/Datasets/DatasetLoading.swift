@@ -27,6 +27,12 @@ extension Dataset {
                     + "\(base) holds")
             }
             return full.balancedPrefix(n)
+        case .balancedRest(let base, let n):
+            let full = try load(base)
+            guard n < full.count else {
+                throw SynthError("data spec \"\(name)\": @~\(n) leaves nothing of the \(full.count) samples \(base) holds")
+            }
+            return full.balancedRest(n)
         }
     }
 

@@ -30,7 +30,9 @@ public struct DistanceSummary: Codable, Equatable, Sendable {
 }
 
 /// The manifest's "audit" section, written by `synth audit`: for every sample its nearest real
-/// training image, and the share of near-copies under a stated rule.
+/// training image, and the share of near-copies under a stated rule; with a holdout, the distance
+/// to the closest record against it (`dcr`). The membership-inference check of the build's models
+/// (Measure's `MembershipInference`) sits beside these fields in the same section.
 public struct NearCopyAuditRecord: Codable, Equatable, Sendable {
     public static let key = "audit"
 
@@ -79,12 +81,14 @@ public struct NearCopyAuditRecord: Codable, Equatable, Sendable {
     public var histogramMax: Double
     /// The samples closest to a real image by pixels, nearest first.
     public var closest: [Pair]
+    /// Distance to the closest record against a holdout (`HoldoutDCR`); nil when no holdout was given.
+    public var dcr: HoldoutDCRRecord?
 
     enum CodingKeys: String, CodingKey {
         case real, realSamples = "real_samples", model, modelSHA256 = "model_sha256", rule, samples
         case nearCopies = "near_copies", share, nearCopiesByPixels = "near_copies_by_pixels"
         case nearCopiesByFeatures = "near_copies_by_features", perClass = "per_class", pixelRMS = "pixel_rms", cosine
-        case pixelHistogram = "pixel_rms_histogram", histogramMax = "pixel_rms_histogram_max", closest
+        case pixelHistogram = "pixel_rms_histogram", histogramMax = "pixel_rms_histogram_max", closest, dcr
     }
 }
 
@@ -95,21 +99,7 @@ public enum NearCopyAudit {
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> (record: NearCopyAuditRecord, matches: [NearCopyMatch]) {
         try rule.validate()
         guard data.count > 0 else { throw SynthError("\(data.name): no samples to audit") }
-        guard [data.channels, data.height, data.width] == index.imageShape else {
-            throw SynthError("\(data.name) holds \([data.channels, data.height, data.width]) images, \(index.real.name) \(index.imageShape)")
-        }
-        var matches: [NearCopyMatch] = []
-        matches.reserveCapacity(data.count)
-        try data.pixels.withUnsafeBufferPointer { px in
-            var start = 0
-            while start < data.count {
-                let n = min(chunk, data.count - start)
-                let slice = UnsafeBufferPointer(rebasing: px[(start * data.imageSize)..<((start + n) * data.imageSize)])
-                matches += try index.match(slice, count: n)
-                start += n
-                progress(start, data.count)
-            }
-        }
+        let matches = try index.match(data, chunk: chunk, progress: progress)
         return (record(data, matches: matches, index: index, rule: rule, model: model, modelSHA256: modelSHA256,
                        closestCount: closestCount), matches)
     }

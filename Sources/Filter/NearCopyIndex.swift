@@ -78,9 +78,12 @@ public final class NearCopyIndex {
     /// The real images' mean feature vector. ReLU features all point into the positive orthant,
     /// so raw cosines crowd near 1 for any two images; centred on the real mean (a correlation),
     /// they spread out and single out copies.
-    private let featureMean: [Float]
+    let featureMean: [Float]
 
-    public init(real: Dataset, featureModel: Classifier? = nil) throws {
+    /// `featureMean` centres the features on another set's mean instead of `real`'s own (a
+    /// holdout index centred like the training index it is compared with, so feature distances
+    /// to both are in one space).
+    public init(real: Dataset, featureModel: Classifier? = nil, featureMean: [Float]? = nil) throws {
         guard real.count > 0 else { throw SynthError("\(real.name): no real images to compare with") }
         if let m = featureModel {
             guard m.card.inputShape == [real.channels, real.height, real.width] else {
@@ -95,14 +98,19 @@ public final class NearCopyIndex {
             let d = m.featureDimension
             var f = try real.pixels.withUnsafeBufferPointer { try Self.features(m, $0, count: real.count) }
             var mean = [Float](repeating: 0, count: d)
-            for i in 0..<real.count { for j in 0..<d { mean[j] += f[i * d + j] } }
-            for j in 0..<d { mean[j] /= Float(real.count) }
-            featureMean = mean
+            if let given = featureMean {
+                precondition(given.count == d, "NearCopyIndex: a feature mean of \(given.count) for features of \(d)")
+                mean = given
+            } else {
+                for i in 0..<real.count { for j in 0..<d { mean[j] += f[i * d + j] } }
+                for j in 0..<d { mean[j] /= Float(real.count) }
+            }
+            self.featureMean = mean
             Self.centreAndNormalise(&f, dim: d, mean: mean)
             features = f
             featureNorms = f.withUnsafeBufferPointer { NearestNeighbours.squaredNorms($0.baseAddress!, count: real.count, dim: m.featureDimension) }
         } else {
-            features = []; featureNorms = []; featureMean = []
+            features = []; featureNorms = []; self.featureMean = []
         }
     }
 
@@ -155,6 +163,25 @@ public final class NearCopyIndex {
             }
         }
         return out
+    }
+
+    /// The nearest real image of every image of `data`, `chunk` images at a time (bounding memory).
+    public func match(_ data: Dataset, chunk: Int = 2000, progress: (Int, Int) -> Void = { _, _ in }) throws -> [NearCopyMatch] {
+        guard [data.channels, data.height, data.width] == imageShape else {
+            throw SynthError("\(data.name) holds \([data.channels, data.height, data.width]) images, \(real.name) \(imageShape)")
+        }
+        var matches: [NearCopyMatch] = []
+        matches.reserveCapacity(data.count)
+        try data.pixels.withUnsafeBufferPointer { px in
+            var start = 0
+            while start < data.count {
+                let n = min(chunk, data.count - start)
+                matches += try match(UnsafeBufferPointer(rebasing: px[(start * data.imageSize)..<((start + n) * data.imageSize)]), count: n)
+                start += n
+                progress(start, data.count)
+            }
+        }
+        return matches
     }
 
     /// Penultimate features of a classifier (count x featureDimension).

@@ -37,11 +37,14 @@ public enum DatasetReport {
         let real: Dataset?
         let evaluations: DatasetEvaluations
         let audit: NearCopyAuditRecord?
+        let membership: MembershipRecord?
 
         init(manifest: Manifest, data: Dataset, real: Dataset?) throws {
             self.manifest = manifest; self.data = data; self.real = real
             evaluations = try DatasetEvaluations.of(manifest)
-            audit = try manifest.section(NearCopyAuditRecord.key, as: NearCopyAuditRecord.self)
+            let section = try AuditSection.of(manifest)
+            audit = section?.nearCopies
+            membership = section?.membership
         }
 
         var classes: [Int] {
@@ -86,6 +89,10 @@ public enum DatasetReport {
         }
         if let a = c.audit {
             out += ["", "## Audit: near-copies of real images", "", auditLines(a).map { "- \($0)" }.joined(separator: "\n"), ""]
+            let privacy = privacyLines(a.dcr, c.membership)
+            if !privacy.isEmpty {
+                out += ["## Audit: against a holdout", "", privacy.map { "- \($0)" }.joined(separator: "\n"), ""]
+            }
             out.append("| pixel RMS to nearest real | min | 1% | 5% | median | 95% | max |")
             out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
             out.append("| | \(d3(a.pixelRMS.min)) | \(d3(a.pixelRMS.p01)) | \(d3(a.pixelRMS.p05)) | \(d3(a.pixelRMS.median)) | \(d3(a.pixelRMS.p95)) | \(d3(a.pixelRMS.max)) |")
@@ -131,6 +138,29 @@ public enum DatasetReport {
                      "rule: near-copy if pixel RMS < \(a.rule.pixelRMS)" + (a.rule.cosine.map { " or feature cosine > \($0)" } ?? ""),
                      "near-copies: \(a.nearCopies) of \(a.samples) (\(pct(a.share))); by pixels \(a.nearCopiesByPixels), by features \(a.nearCopiesByFeatures)"]
         lines.append("pixel RMS = ||a-b||_2 / sqrt(pixels) with pixels in [0, 1], to the nearest of the real images")
+        return lines
+    }
+
+    /// The distance to the closest record against the holdout and the membership check, as lines.
+    static func privacyLines(_ r: HoldoutDCRRecord?, _ mi: MembershipRecord?) -> [String] {
+        var lines: [String] = []
+        if let r {
+            lines.append("distance to closest record: \(r.samples) samples against \(r.referenceSize) images each of \(r.training) "
+                + "(of \(r.trainingAvailable)) and \(r.holdout) (of \(r.holdoutAvailable)), subsampled by seed \(r.seed.map(String.init) ?? "-")")
+            func line(_ what: String, _ m: HoldoutDCRRecord.Measure) -> String {
+                "\(what): closer to training than to holdout \(pct(m.closerToTraining)) (50% = no leak); 5th percentile DCR "
+                    + "training \(String(format: "%.4f", m.training.p05)), holdout \(String(format: "%.4f", m.holdout.p05))"
+            }
+            lines.append(line("pixels", r.pixel))
+            if let f = r.features { lines.append(line("features", f)) }
+        }
+        for m in mi?.models ?? [] {
+            if let auc = m.auc, let adv = m.advantage {
+                lines.append("membership inference, \(m.role) \(m.path): AUC \(String(format: "%.4f", auc)), advantage \(String(format: "%.4f", adv)) (0.5 / 0 = reveals nothing)")
+            } else {
+                lines.append("membership inference, \(m.role) \(m.path): skipped, \(m.skipped ?? "not checked")")
+            }
+        }
         return lines
     }
 
@@ -249,6 +279,14 @@ public enum DatasetReport {
                 h += "<tr><td class=\"l\">feature cosine (most similar)</td>" + [cs.min, cs.p01, cs.p05, cs.median, cs.p95, cs.max].map { "<td>\(d3($0))</td>" }.joined() + "</tr>"
             }
             h += "</table>\n" + histogram(a) + "\n"
+            let privacy = privacyLines(a.dcr, c.membership)
+            if !privacy.isEmpty {
+                h += "<h3>Against a holdout</h3>\n<ul id=\"privacy\">" + privacy.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
+            }
+            if let r = a.dcr {
+                h += dcrHistogram(r.pixel, axis: "pixel RMS to the closest record") + "\n"
+                if let f = r.features { h += dcrHistogram(f, axis: "feature distance to the closest record") + "\n" }
+            }
             if let real = c.real, !a.closest.isEmpty {
                 h += "<p>The \(a.closest.count) samples closest to a real image (left: synthetic, right: its nearest real training image):</p><div class=\"pairs\" id=\"pairs\">"
                 for p in a.closest where p.sample < c.data.count && p.realIndex < real.count {
@@ -293,22 +331,43 @@ public enum DatasetReport {
         return "<img class=\"\(cls)\" alt=\"image \(i)\" width=\"\(data.width * scale)\" height=\"\(data.height * scale)\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
     }
 
+    /// Both DCR distributions overlaid: training (red) and holdout (blue) bars, translucent.
+    static func dcrHistogram(_ m: HoldoutDCRRecord.Measure, axis: String) -> String {
+        let top = max(m.trainingHistogram.max() ?? 1, m.holdoutHistogram.max() ?? 1, 1)
+        let series = [(m.trainingHistogram, "training"), (m.holdoutHistogram, "holdout")].map { bins, what in
+            (bins: bins, color: { (_: Int) in what == "training" ? "#fa5252" : "#4dabf7" }, title: what + ": ")
+        }
+        return bars(series, top: top, histogramMax: m.histogramMax, opacity: 0.55, cls: "histogram dcr",
+                    label: "histograms of the \(axis), training and holdout", axis: "\(axis) (red: training, blue: holdout)")
+    }
+
     /// The pixel-RMS histogram as bars, the threshold marked.
     static func histogram(_ a: NearCopyAuditRecord) -> String {
-        let bins = a.pixelHistogram, top = max(bins.max() ?? 1, 1)
-        let w = 560.0, hgt = 150.0, left = 40.0, bottom = 30.0, bw = (w - left - 10) / Double(bins.count)
-        var s = "<svg class=\"histogram\" width=\"\(Int(w))\" height=\"\(Int(hgt))\" role=\"img\" aria-label=\"histogram of pixel RMS to the nearest real image\">"
-        for (i, n) in bins.enumerated() {
-            let bh = Double(n) / Double(top) * (hgt - bottom - 10)
-            let lo = Double(i) / Double(bins.count) * a.histogramMax
-            let color = lo < a.rule.pixelRMS ? "#fa5252" : "#4dabf7"
-            s += "<rect x=\"\(CurveChart.f(left + Double(i) * bw))\" y=\"\(CurveChart.f(hgt - bottom - bh))\" width=\"\(CurveChart.f(bw - 1))\" height=\"\(CurveChart.f(bh))\" fill=\"\(color)\"><title>\(n) samples</title></rect>"
+        let bins = a.pixelHistogram
+        let color = { (i: Int) in Double(i) / Double(bins.count) * a.histogramMax < a.rule.pixelRMS ? "#fa5252" : "#4dabf7" }
+        return bars([(bins: bins, color: color, title: "")], top: max(bins.max() ?? 1, 1), histogramMax: a.histogramMax, opacity: 1,
+                    cls: "histogram", label: "histogram of pixel RMS to the nearest real image",
+                    axis: "pixel RMS to the nearest real image (red: below the near-copy threshold)")
+    }
+
+    /// Equal-width bins over [0, histogramMax) as SVG bars, one series over another, with ticks.
+    static func bars(_ series: [(bins: [Int], color: (Int) -> String, title: String)], top: Int, histogramMax: Double,
+                     opacity: Double, cls: String, label: String, axis: String) -> String {
+        let count = max(series.first?.bins.count ?? 1, 1)
+        let w = 560.0, hgt = 150.0, left = 40.0, bottom = 30.0, bw = (w - left - 10) / Double(count)
+        let fill = opacity < 1 ? " fill-opacity=\"\(opacity)\"" : ""
+        var s = "<svg class=\"\(cls)\" width=\"\(Int(w))\" height=\"\(Int(hgt))\" role=\"img\" aria-label=\"\(escape(label))\">"
+        for one in series {
+            for (i, n) in one.bins.enumerated() {
+                let bh = Double(n) / Double(top) * (hgt - bottom - 10)
+                s += "<rect x=\"\(CurveChart.f(left + Double(i) * bw))\" y=\"\(CurveChart.f(hgt - bottom - bh))\" width=\"\(CurveChart.f(bw - 1))\" height=\"\(CurveChart.f(bh))\" fill=\"\(one.color(i))\"\(fill)><title>\(one.title)\(n) samples</title></rect>"
+            }
         }
         for k in 0...5 {
-            let v = Double(k) / 5 * a.histogramMax
+            let v = Double(k) / 5 * histogramMax
             s += "<text class=\"tick\" x=\"\(CurveChart.f(left + Double(k) / 5 * (w - left - 10)))\" y=\"\(CurveChart.f(hgt - bottom + 14))\" text-anchor=\"middle\">\(String(format: "%.2f", v))\(k == 5 ? "+" : "")</text>"
         }
-        s += "<text class=\"axis\" x=\"\(CurveChart.f(left + (w - left) / 2))\" y=\"\(CurveChart.f(hgt - 2))\" text-anchor=\"middle\">pixel RMS to the nearest real image (red: below the near-copy threshold)</text>"
+        s += "<text class=\"axis\" x=\"\(CurveChart.f(left + (w - left) / 2))\" y=\"\(CurveChart.f(hgt - 2))\" text-anchor=\"middle\">\(escape(axis))</text>"
         s += "<text class=\"tick\" x=\"\(CurveChart.f(left - 4))\" y=\"18\" text-anchor=\"end\">\(top)</text>"
         return s + "</svg>"
     }

@@ -21,6 +21,15 @@ import Testing
         #expect(data.balancedPrefix(3).name == "tiny@3")
     }
 
+    /// `@~N` is the complement of `@N`, in file order.
+    @Test func balancedRestIsTheComplement() {
+        let data = tiny(labels: [1, 0, 0, 2, 0, 1, 0, 0, 2, 2], classes: 4)
+        let rest = data.balancedRest(4)
+        #expect(rest.count == 6 && rest.name == "tiny@~4")
+        #expect(rest.labels == [0, 1, 0, 0, 2, 2])
+        #expect(rest.pixels == data.subset(indices: [4, 5, 6, 7, 8, 9]).pixels)
+    }
+
     @Test func subsetCopiesImagesAndLabels() {
         let data = tiny(labels: [0, 1, 2], classes: 3)
         let s = data.subset(indices: [2, 0, 2])

@@ -18,6 +18,8 @@ import Testing
             ("cifar10:d:test@5", .balancedPrefix(.cifar10(dir: "d", split: .test), count: 5)),
             ("folder:/data/run@2/x", .folder(dir: "/data/run@2/x")),
             ("folder:/data/run@2/x@30", .balancedPrefix(.folder(dir: "/data/run@2/x"), count: 30)),
+            ("fashion-mnist:test@~5000", .balancedRest(.fashionMNIST(.test), count: 5000)),
+            ("folder:/data/run@2/x@~3", .balancedRest(.folder(dir: "/data/run@2/x"), count: 3)),
         ]
         for (text, expected) in cases {
             let spec = try DataSpec(parsing: text)
@@ -27,6 +29,8 @@ import Testing
         let limited = try DataSpec(parsing: "shards:x@7")
         #expect(limited.limit == 7 && limited.base == .shards(dir: "x"))
         #expect(try DataSpec(parsing: "shards:x").limit == nil)
+        let rest = try DataSpec(parsing: "shards:x@~7")
+        #expect(rest.base == .shards(dir: "x") && rest.isSubset && limited.isSubset && !DataSpec.shards(dir: "x").isSubset)
         #expect(try DataSpec(parsing: "fashion-mnist:test@10").description == "fashion-mnist:test@10")
     }
 
@@ -45,6 +49,8 @@ import Testing
             ("folder:", "missing DIR"),
             ("shards", "missing DIR"),
             ("fashion-mnist:train@0", "positive"),
+            ("fashion-mnist:test@~0", "positive"),
+            ("fashion-mnist:test@~", "positive"),
             ("fashion-mnist:train@-3", "positive"),
             ("fashion-mnist:train@abc", "positive"),
             ("fashion-mnist:train@", "positive"),

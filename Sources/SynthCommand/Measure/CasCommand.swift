@@ -63,7 +63,7 @@ struct CasCommand: ParsableCommand {
                 ev.record(result)
                 ev.save(into: &m)
             }
-            try DatasetReport.refresh(dir: dir, data: trainSpec.limit == nil ? trainData : nil)
+            try DatasetReport.refresh(dir: dir, data: trainSpec.isSubset ? nil : trainData)
         }
         if json {
             print(JSONOutput.string(result))

@@ -1,3 +1,4 @@
+import Foundation
 import Datasets
 import Engine
 import Models
@@ -54,6 +55,27 @@ public struct Evaluation: Sendable, Codable {
         try forEachBatch(model, on: data, batchSize: batchSize) { _, logits in
             let p = softmax(logits)
             out.append(contentsOf: UnsafeBufferPointer(start: p.ptr, count: p.count))
+        }
+        return out
+    }
+
+    /// Every image's cross-entropy loss, -log softmax(logits)[label], computed in Double from the
+    /// logits (a confident model's losses stay apart where Float probabilities would round to 1).
+    public static func losses(_ model: Classifier, on data: Dataset, batchSize: Int = 500) throws -> [Double] {
+        var out = [Double](repeating: 0, count: data.count)
+        let k = model.card.classes
+        try forEachBatch(model, on: data, batchSize: batchSize) { idx, logits in
+            for (r, i) in idx.enumerated() {
+                let row = logits.ptr + r * k
+                var top = -Double.infinity
+                for j in 0..<k { top = max(top, Double(row[j])) }
+                var sum = 0.0
+                for j in 0..<k { sum += Foundation.exp(Double(row[j]) - top) }
+                let label = data.labels[i]
+                guard label < k else { throw SynthError("\(data.name): label \(label) is outside the model's \(k) classes") }
+                out[i] = top + Foundation.log(sum) - Double(row[label])
+                guard out[i].isFinite else { throw SynthError("the model produced a non-finite logit: its weights are broken") }
+            }
         }
         return out
     }

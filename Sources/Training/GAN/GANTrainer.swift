@@ -250,17 +250,37 @@ public final class GANTrainer {
         try Safetensors.write(entries, metadata: meta, to: path)
     }
 
-    /// A run restored from `path` on `data` (which must match the checkpoint's image shape and
-    /// classes); it continues from the checkpoint's step.
-    public static func resume(from path: String, data: Dataset) throws -> GANTrainer {
+    /// A training checkpoint's file, its generator card and the GAN's configuration.
+    static func readCheckpoint(_ path: String) throws -> (SafetensorsFile, ModelCard, GANConfig) {
         let file = try Safetensors.read(path)
-        guard file.metadata["kind"] == checkpointKind else {
+        guard isCheckpoint(file) else {
             throw SynthError.file(path, "not a GAN training checkpoint (kind '\(file.metadata["kind"] ?? "none")')")
         }
         var cardMeta = file.metadata
         cardMeta["kind"] = "generator"
         let card = try ModelCard(metadata: cardMeta, file: path)
-        let gan = try GANConfig(card: card, file: path)
+        return (file, card, try GANConfig(card: card, file: path))
+    }
+
+    /// Whether a file is a `train-gan` training checkpoint (which, unlike an exported generator,
+    /// holds the discriminator).
+    public static func isCheckpoint(_ file: SafetensorsFile) -> Bool { file.metadata["kind"] == checkpointKind }
+
+    /// The discriminator of a training checkpoint, in evaluation mode, and the card whose
+    /// normalisation its images take.
+    public static func discriminator(fromCheckpoint path: String) throws -> (discriminator: ResGANDiscriminator, card: ModelCard) {
+        let (file, card, gan) = try readCheckpoint(path)
+        var rng = RNG(seed: 0)
+        let d = ResGANDiscriminator(gan, rng: &rng)
+        try d.load(unprefixed(file.entries, "d."), file: path)
+        d.eval()
+        return (d, card)
+    }
+
+    /// A run restored from `path` on `data` (which must match the checkpoint's image shape and
+    /// classes); it continues from the checkpoint's step.
+    public static func resume(from path: String, data: Dataset) throws -> GANTrainer {
+        let (file, _, gan) = try readCheckpoint(path)
         let training = try GANTrainingConfig(metadata: file.metadata, file: path)
         guard let s = file.metadata["step"], let step = Int(s), step >= 0, step <= training.steps else {
             throw SynthError.file(path, "checkpoint metadata lacks a valid 'step'")
