@@ -76,10 +76,7 @@ public final class BuildStream {
                 }
                 let take = min(samples.count, (count ?? Int.max) - p.written)
                 for sample in production.encode(Array(samples.prefix(take))) {
-                    let key = ShardFiles.key(sample.index)
-                    try tar.add(name: key + ".cls", bytes: Array(String(sample.classIndex).utf8))
-                    try tar.add(name: key + ".json", bytes: sample.json)
-                    try tar.add(name: key + ".png", bytes: sample.png)
+                    try tar.add(sample: sample)
                     p.written += 1
                 }
                 p.shardsDone += 1

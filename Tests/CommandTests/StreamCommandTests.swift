@@ -16,23 +16,14 @@ struct StreamCommandTests {
     static let env = ["SYNTH_MODELS_DIR": SourceCommandTests.shippedModels]
     static let gan = ["build", "--source", "gan", "--classes", "0,1", "--per-class", "4", "--shard-size", "3", "--seed", "3"]
 
-    /// synth with stdout as raw bytes, run in `cwd`.
-    static func stream(_ args: [String], cwd: String) throws -> (status: Int32, signalled: Bool, stdout: [UInt8], stderr: String) {
+    /// synth run in `cwd` (stdoutBytes holds the stream).
+    static func stream(_ args: [String], cwd: String) throws -> SynthProcess.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(SynthProcess.binary))
         process.arguments = args
         process.environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
         process.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = drain(err)
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        errData.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, process.terminationReason == .uncaughtSignal, [UInt8](outData),
-                String(decoding: errData.data, as: UTF8.self))
+        return try SynthProcess.collect(process)
     }
 
     @Test func streamIsTheDirectoryBuildsMembersAndWritesNothing() throws {
@@ -43,7 +34,8 @@ struct StreamCommandTests {
         #expect(r.status == 0 && !r.signalled, "\(r.stderr)")
         #expect(try Files.list(cwd).isEmpty, "nothing on disk")
         #expect(r.stderr.contains("-: 8 of 8 planned samples streamed from 3 shards"), "\(r.stderr)")
-        try Files.writeAtomically(r.stdout, to: dir.file("stream.tar"))
+        let stdout = r.stdoutBytes
+        try Files.writeAtomically(stdout, to: dir.file("stream.tar"))
 
         let built = try SynthProcess.run(Self.gan + ["--out", dir.file("d")], environment: Self.env)
         #expect(built.status == 0, "\(built.stderr)")
@@ -55,8 +47,8 @@ struct StreamCommandTests {
             expected += try Files.read(path).prefix(m.reduce(0) { $0 + 512 + ($1.size + 511) / 512 * 512 })
         }
         #expect(members.count == 24)
-        #expect(Array(r.stdout.prefix(expected.count)) == expected, "members and their ustar headers are the shards'")
-        #expect(r.stdout.dropFirst(expected.count).allSatisfy { $0 == 0 } && r.stdout.count % 10240 == 0)
+        #expect(Array(stdout.prefix(expected.count)) == expected, "members and their ustar headers are the shards'")
+        #expect(stdout.dropFirst(expected.count).allSatisfy { $0 == 0 } && stdout.count % 10240 == 0)
         let read = try TarReader.members(of: dir.file("stream.tar"))
         #expect(read.map(\.name) == members.map(\.name) && read.map(\.bytes) == members.map(\.bytes))
     }
