@@ -29,7 +29,8 @@ struct BuildCommand: ParsableCommand {
 
         --out - writes one uncompressed tar stream on stdout instead (nothing on disk, no manifest; progress and the summary on stderr): the members (K.cls, K.json, K.png) of the directory build with the same flags and seed, byte for byte, shard after shard in key order, each shard's as soon as its last class is done (--shard-size sets how often the stream moves), then one end-of-archive. --count N stops after the first N samples; --endless goes on past the plan with the shards a larger build would hold next (new seeds each) until the reader closes the pipe, which ends synth at once with exit 0. In Python: wds.WebDataset("pipe:synth build --source gan --classes 0,1,2,3,4 --per-class 1000 --seed 3 --out -").
           synth build --source gan --per-class 100 --out - | tar -tv | head
-          synth build --source gan --per-class 100 --endless --shard-size 100 --out - | python train.py
+          synth build --source gan --per-class 100 --endless --shard-size 100 \\
+              --out - | python train.py
 
         Sources: cag inverts a classifier (by default the shipped teacher-ref-cnn, through the reconstruction module cag-ref-recon); gan draws from class-conditional GANs (by default the four shipped gan-concat-s1..4); gan-latent steers an unconditional GAN with an input generator (gan-uncond-s1 and gan-uncond-s1-input); replay:SPEC draws real images of each class from a data spec by seed (a real-data baseline through the same filter). The default filter is filter-ref-cnn for cag (a second ref-cnn: the inverted classifier cannot judge its own images) and filter-resnet-s for the others. Default models come from SYNTH_MODELS_DIR, else ./models, else the models/ of the checkout synth was built in.
 
