@@ -60,8 +60,18 @@ public enum SyntheticReplayLabels: String, Codable, Sendable, CaseIterable {
     case solver
 }
 
+/// A live feed of synthetic samples of the old classes (`replay-eval --feed`): `draw(e)` is epoch
+/// e's (0, 1, ...) samples, each draw fresh (a new seed), all of the same size; the experiment
+/// replays draw(0) as a fixed dataset beside the feed, which replays draw(e - 1) in epoch e of
+/// task B, as deep generative replay draws new samples as it trains.
+public struct ReplayFeed {
+    public var name: String
+    public var draw: (Int) throws -> Dataset
+    public init(name: String, draw: @escaping (Int) throws -> Dataset) { self.name = name; self.draw = draw }
+}
+
 public struct ReplayRow: Codable, Equatable, Sendable {
-    /// "none", "real" or "synthetic".
+    /// "none", "real", "synthetic" (a fixed dataset) or "live" (a feed's fresh samples each epoch).
     public var kind: String
     public var name: String
     /// Replayed samples mixed into task B.
@@ -90,12 +100,12 @@ public struct ReplayResult: Codable, Equatable, Sendable {
         self.data = data; self.test = test; self.settings = settings; self.oldAccuracyAfterA = oldAccuracyAfterA; self.rows = rows
     }
 
-    /// For each synthetic row: (synthetic - none) / (real of the same size - none), the share of
-    /// what an equal real buffer recovers that the synthetic one recovers.
+    /// For each synthetic or live row: (synthetic - none) / (real of the same size - none), the
+    /// share of what an equal real buffer recovers that the synthetic one recovers.
     public var recovered: [String: Double] {
         guard let none = rows.first(where: { $0.kind == "none" }) else { return [:] }
         var out: [String: Double] = [:]
-        for s in rows where s.kind == "synthetic" {
+        for s in rows where s.kind == "synthetic" || s.kind == "live" {
             guard let r = rows.first(where: { $0.kind == "real" && $0.buffer == s.buffer }) else { continue }
             out[s.name] = (s.oldAccuracy - none.oldAccuracy) / (r.oldAccuracy - none.oldAccuracy)
         }
@@ -131,9 +141,10 @@ public enum ReplayExperiment {
 
     /// Runs the experiment: task A once, then task B with no replay, with a real buffer of each
     /// size in `realBuffers` and of each synthetic buffer's size, and with each synthetic buffer
-    /// (only its samples of old classes are replayed).
+    /// (only its samples of old classes are replayed); for each feed, its first draw as a fixed
+    /// synthetic dataset and the feed itself, a fresh draw each epoch of task B.
     public static func run(data: Dataset, test: Dataset, settings: ReplaySettings, synthetic: [(name: String, data: Dataset)] = [],
-                           realBuffers: [Int] = [],
+                           feeds: [ReplayFeed] = [], realBuffers: [Int] = [],
                            progress: (Stage, TrainingProgress) -> Void = { _, _ in }) throws -> ReplayResult {
         let old = Set(settings.oldClasses), new = Set(settings.newClasses)
         guard !old.isEmpty, !new.isEmpty, old.isDisjoint(with: new) else {
@@ -147,12 +158,27 @@ public enum ReplayExperiment {
         guard taskA.count > 0, taskB.count > 0 else { throw SynthError("replay: \(data.name) has no samples of the old or of the new classes") }
 
         // Synthetic buffers: their old-class samples, relabelled into the data's label space.
-        var buffers: [(kind: String, name: String, data: Dataset)] = []
-        for s in synthetic {
-            let aligned = try CAS.aligned(train: s.data, test: data)
+        func oldSamples(_ set: Dataset) throws -> Dataset {
+            let aligned = try CAS.aligned(train: set, test: data)
             let keep = (0..<aligned.count).filter { old.contains(aligned.labels[$0]) }
-            guard !keep.isEmpty else { throw SynthError("\(s.data.name): no samples of the old classes \(settings.oldClasses)") }
-            buffers.append(("synthetic", s.name, aligned.subset(indices: keep)))
+            guard !keep.isEmpty else { throw SynthError("\(set.name): no samples of the old classes \(settings.oldClasses)") }
+            return aligned.subset(indices: keep)
+        }
+        var buffers: [(kind: String, name: String, data: Dataset)] = []
+        for s in synthetic { buffers.append(("synthetic", s.name, try oldSamples(s.data))) }
+        // A feed's first draw is both its fixed row and the live row's first epoch.
+        var live: [String: (Int) throws -> Dataset] = [:]
+        for f in feeds {
+            let first = try oldSamples(try f.draw(0))
+            buffers.append(("synthetic", "\(f.name), fixed", first))
+            buffers.append(("live", "\(f.name), live", first))
+            live["\(f.name), live"] = { epoch in
+                let next = try oldSamples(try f.draw(epoch - 1))
+                guard next.count == first.count else {
+                    throw SynthError("\(f.name): the feed's draw \(epoch - 1) kept \(next.count) old-class samples, its first \(first.count)")
+                }
+                return next
+            }
         }
         var sizes = realBuffers
         for b in buffers where !sizes.contains(b.data.count) { sizes.append(b.data.count) }
@@ -177,13 +203,27 @@ public enum ReplayExperiment {
             for (entry, values) in zip(model.stateDict(), afterA) {
                 values.withUnsafeBufferPointer { entry.tensor.ptr.update(from: $0.baseAddress!, count: values.count) }
             }
-            var mixed = buffer.map { concatenate(taskB, $0) } ?? taskB
-            let solverLabelled = kind == "synthetic" && settings.syntheticLabels == .solver
-            if solverLabelled, let buffer {
-                mixed.softLabels = oneHot(taskB.labels, classes: data.classCount) + (try Evaluation.probabilities(model, on: buffer))
+            let solverLabelled = (kind == "synthetic" || kind == "live") && settings.syntheticLabels == .solver
+            // The task-B data with `buffer` replayed; solver labels come from the task-A model,
+            // labelled before task B moves it (a live feed's later epochs by a frozen copy).
+            func mixed(_ buffer: Dataset?, solver: Classifier) throws -> Dataset {
+                var mixed = buffer.map { concatenate(taskB, $0) } ?? taskB
+                if solverLabelled, let buffer {
+                    mixed.softLabels = oneHot(taskB.labels, classes: data.classCount) + (try Evaluation.probabilities(solver, on: buffer))
+                }
+                return mixed
+            }
+            var epochs: ((Int) throws -> Dataset)?
+            if kind == "live", let draw = live[name] {
+                let solver = try Architectures.classifier(card, seed: settings.seed)
+                for (entry, values) in zip(solver.stateDict(), afterA) {
+                    values.withUnsafeBufferPointer { entry.tensor.ptr.update(from: $0.baseAddress!, count: values.count) }
+                }
+                solver.eval()
+                epochs = { epoch in try mixed(try draw(epoch), solver: solver) }
             }
             try ClassifierTrainer(config: settings.config(steps: settings.stepsB), soft: solverLabelled)
-                .train(model, on: mixed) { progress(.taskB(name), $0) }
+                .train(model, on: try mixed(buffer, solver: model), epochs: epochs) { progress(.taskB(name), $0) }
             let evOld = try Evaluation.run(model, on: testOld), evNew = try Evaluation.run(model, on: testNew)
             let ev = try Evaluation.run(model, on: test)
             let counts = ev.confusion.map { $0.reduce(0, +) }

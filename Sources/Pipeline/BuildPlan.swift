@@ -10,6 +10,10 @@ public struct BuildPlan: Sendable, Equatable {
     public let shardSize: Int
     /// Candidates per class before giving up.
     public let maxAttempts: Int
+    /// A stream that goes on past the plan (`build --out - --endless`): shard s >= shardCount
+    /// holds the full range s x shardSize ..< (s+1) x shardSize, its rounds seeded by s as any
+    /// shard's are, so it is what shard s of a larger build with the same flags holds.
+    public var endless = false
 
     public init(classes: [Int], perClass: Int, shardSize: Int, maxAttempts: Int) {
         self.classes = classes; self.perClass = perClass; self.shardSize = shardSize; self.maxAttempts = maxAttempts
@@ -19,7 +23,8 @@ public struct BuildPlan: Sendable, Equatable {
     public var shardCount: Int { (totalSamples + shardSize - 1) / shardSize }
 
     public func range(ofShard s: Int) -> Range<Int> {
-        (s * shardSize)..<min((s + 1) * shardSize, totalSamples)
+        if endless && s >= shardCount { return (s * shardSize)..<((s + 1) * shardSize) }
+        return (s * shardSize)..<min((s + 1) * shardSize, totalSamples)
     }
 
     /// The planned global indices of the class at `position` (in `classes`) inside shard s, ascending.

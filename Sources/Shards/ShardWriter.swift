@@ -35,10 +35,7 @@ public enum ShardWriter {
                     throw SynthError("sample \(s.index): class \(s.classIndex) outside 0..<\(classCount)")
                 }
                 counts[s.classIndex] += 1
-                let key = ShardFiles.key(s.index)
-                try tar.add(name: key + ".cls", bytes: Array(String(s.classIndex).utf8))
-                try tar.add(name: key + ".json", bytes: s.json)
-                try tar.add(name: key + ".png", bytes: s.png)
+                try tar.add(sample: s)
                 TestCrash.point("sample")
             }
             digest = try tar.finish()
@@ -52,5 +49,16 @@ public enum ShardWriter {
         TestCrash.point("shard-renamed")
         return ShardEntry(url: ShardFiles.shard(name, index), nsamples: samples.count, digest: digest,
                           firstIndex: firstIndex, classCounts: counts)
+    }
+}
+
+extension TarWriter {
+    /// A sample's members, `KEY.cls` (the class index in decimal), `KEY.json`, `KEY.png`: what a
+    /// shard and a stream (`build --out -`) hold per sample.
+    public func add(sample s: ShardSample) throws {
+        let key = ShardFiles.key(s.index)
+        try add(name: key + ".cls", bytes: Array(String(s.classIndex).utf8))
+        try add(name: key + ".json", bytes: s.json)
+        try add(name: key + ".png", bytes: s.png)
     }
 }

@@ -13,6 +13,11 @@ import Support
 ///
 /// The writer writes `path` in place; callers that need atomicity write a temporary name and
 /// rename it (the shard writer does). `finish()` fsyncs the file, so a rename after it is durable.
+///
+/// `init(streamingTo:)` writes an open descriptor instead (`synth build --out -`): every header
+/// and member goes out as soon as it is added (no 10240-byte blocking to wait for), and `finish()`
+/// pads the end itself, so the bytes are those the file writer would write for the same members.
+/// A reader that closes the pipe is `TarStreamClosed`, not an error message.
 public final class TarWriter {
     public let path: String
     /// The modification time every member gets.
@@ -24,17 +29,29 @@ public final class TarWriter {
     private var archive: OpaquePointer?
     private let sink: FileSink
     private var finished = false
+    /// Writing a descriptor it does not own (a stream): unblocked, padded by `finish`, not closed.
+    private let streaming: Bool
 
     /// Members get mtime 0, or SOURCE_DATE_EPOCH when it is set.
     public convenience init(path: String) throws {
         try self.init(path: path, mtime: TarWriter.sourceDateEpoch(ProcessInfo.processInfo.environment))
     }
 
-    init(path: String, mtime: Int) throws {
-        self.path = path
-        self.mtime = mtime
+    convenience init(path: String, mtime: Int) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw SynthError.file(path, "cannot create: \(Files.describe(errno: errno))") }
+        try self.init(fd: fd, path: path, mtime: mtime, streaming: false)
+    }
+
+    /// A tar stream on `fd` (left open), named `label` in messages; mtime as `init(path:)`.
+    public convenience init(streamingTo fd: Int32, label: String) throws {
+        try self.init(fd: fd, path: label, mtime: TarWriter.sourceDateEpoch(ProcessInfo.processInfo.environment), streaming: true)
+    }
+
+    private init(fd: Int32, path: String, mtime: Int, streaming: Bool) throws {
+        self.path = path
+        self.mtime = mtime
+        self.streaming = streaming
         sink = FileSink(fd: fd)
         guard let a = archive_write_new() else {
             abandon()
@@ -42,10 +59,11 @@ public final class TarWriter {
         }
         archive = a
         // A record of 10240 bytes, the last one padded to full size: explicit, so the output does
-        // not depend on whether `path` is a regular file (libarchive's default when unset).
+        // not depend on whether `path` is a regular file (libarchive's default when unset). A
+        // stream is unblocked (0: each write goes straight out) and `finish` pads it the same way.
         guard archive_write_set_format_ustar(a) == ARCHIVE_OK,
               archive_write_add_filter_none(a) == ARCHIVE_OK,
-              archive_write_set_bytes_per_block(a, Int32(TarWriter.recordSize)) == ARCHIVE_OK,
+              archive_write_set_bytes_per_block(a, streaming ? 0 : Int32(TarWriter.recordSize)) == ARCHIVE_OK,
               archive_write_set_bytes_in_last_block(a, 0) == ARCHIVE_OK,
               archive_write_open(a, Unmanaged.passUnretained(sink).toOpaque(), nil, fileSinkWrite, nil) == ARCHIVE_OK
         else {
@@ -99,6 +117,14 @@ public final class TarWriter {
         guard archive_write_close(a) == ARCHIVE_OK else { throw fatal("closing the archive") }
         archive_write_free(a)
         archive = nil
+        if streaming {
+            // The end blocks are out; pad to a whole record as the blocked writer does.
+            let padding = [UInt8](repeating: 0, count: (TarWriter.recordSize - sink.written % TarWriter.recordSize) % TarWriter.recordSize)
+            let wrote = padding.withUnsafeBytes { sink.write($0.baseAddress!, $0.count) }
+            finished = true
+            guard wrote else { throw failure("padding the archive") }
+            return sink.hasher.finalize()
+        }
         finished = true
         var st = stat()
         if fstat(sink.fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, fsync(sink.fd) != 0 {
@@ -112,14 +138,15 @@ public final class TarWriter {
 
     /// The failure of the last libarchive call as a SynthError; a write error of our own sink
     /// (errno and all) takes precedence over libarchive's generic text.
-    private func failure(_ context: String) -> SynthError {
+    private func failure(_ context: String) -> Error {
+        if streaming && sink.errno == EPIPE { return TarStreamClosed() }
         if let errno = sink.errno { return SynthError.file(path, "write failed: \(Files.describe(errno: errno))") }
         let text = archive.flatMap { archive_error_string($0) }.map { String(cString: $0) } ?? "unknown libarchive error"
         return SynthError.file(path, "\(context): \(text)")
     }
 
     /// A failure that leaves the archive unusable: report it and release everything.
-    private func fatal(_ context: String) -> SynthError {
+    private func fatal(_ context: String) -> Error {
         let error = failure(context)
         abandon()
         return error
@@ -131,7 +158,7 @@ public final class TarWriter {
         sink.discard = true
         if let a = archive { archive_write_free(a) }
         archive = nil
-        if !finished { close(sink.fd) }
+        if !finished && !streaming { close(sink.fd) }
         finished = true
     }
 
@@ -146,6 +173,12 @@ public final class TarWriter {
     }
 }
 
+/// The reader of a tar stream closed it (EPIPE): the end a `--out -` consumer chooses, not a failure.
+public struct TarStreamClosed: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the reader closed the stream" }
+}
+
 /// The descriptor libarchive's blocks go to, and the first write error, kept with its errno.
 private final class FileSink {
     let fd: Int32
@@ -154,24 +187,31 @@ private final class FileSink {
     var discard = false
     /// Every byte that reached the file, in order.
     var hasher = FileHasher()
+    var written = 0
     init(fd: Int32) { self.fd = fd }
+
+    /// Writes all of `buffer`, retrying short writes and EINTR; false (errno kept) on failure.
+    func write(_ buffer: UnsafeRawPointer, _ length: Int) -> Bool {
+        var done = 0
+        while done < length {
+            let wrote = Glibc.write(fd, buffer + done, length - done)
+            if wrote < 0 {
+                if Glibc.errno == EINTR { continue }
+                errno = Glibc.errno
+                return false
+            }
+            done += wrote
+        }
+        hasher.update(UnsafeRawBufferPointer(start: buffer, count: length))
+        written += length
+        return true
+    }
 }
 
 private let fileSinkWrite: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = { _, context, buffer, length in
     let sink = Unmanaged<FileSink>.fromOpaque(context!).takeUnretainedValue()
     if sink.discard { return -1 }
-    var done = 0
-    while done < length {
-        let wrote = write(sink.fd, buffer! + done, length - done)
-        if wrote < 0 {
-            if errno == EINTR { continue }
-            sink.errno = errno
-            return -1
-        }
-        done += wrote
-    }
-    sink.hasher.update(UnsafeRawBufferPointer(start: buffer, count: length))
-    return length
+    return sink.write(buffer!, length) ? length : -1
 }
 
 /// One regular-file member of a tar archive.

@@ -23,6 +23,8 @@ enum SynthProcess {
         let signalled: Bool
         let stdout: String
         let stderr: String
+        /// stdout as written (a tar stream is not text).
+        var stdoutBytes: [UInt8] = []
     }
 
     /// `synth args...` with extra environment; `limitFileKB` runs it under `ulimit -f` (via bash).
@@ -62,7 +64,8 @@ enum SynthProcess {
         errData.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-                      stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self))
+                      stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self),
+                      stdoutBytes: [UInt8](outData))
     }
 }
 

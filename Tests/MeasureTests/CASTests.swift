@@ -87,6 +87,31 @@ import Testing
         }
     }
 
+    /// A live feed: its first draw is replayed as a fixed set and as the live row's first epoch;
+    /// every later epoch of task B replays a fresh draw, asked for once each, in order.
+    @Test func liveFeedDrawsFreshSamplesEachEpoch() throws {
+        let data = Self.stripes(300), test = Self.stripes(100, seed: 5)
+        for labels in SyntheticReplayLabels.allCases {
+            var drawn: [Int] = []
+            let feed = ReplayFeed(name: "stripes feed") { e in
+                drawn.append(e)
+                return Self.stripes(50, classes: 5, seed: 100 + UInt64(e))
+            }
+            // Task B + 50 replayed = 200 samples, 7 batches of 32 an epoch: 20 steps are 3 epochs.
+            let settings = ReplaySettings(stepsA: 8, stepsB: 20, batchSize: 32, learningRate: 3e-3, syntheticLabels: labels)
+            let r = try ReplayExperiment.run(data: data, test: test, settings: settings, feeds: [feed])
+            #expect(drawn == [0, 1, 2], "\(labels): \(drawn)")
+            #expect(r.rows.map(\.kind) == ["none", "real", "synthetic", "live"])
+            #expect(r.rows.map(\.name) == ["no replay", "real buffer of 50", "stripes feed, fixed", "stripes feed, live"])
+            #expect(r.rows.map(\.buffer) == [0, 50, 50, 50])
+            #expect(r.recovered["stripes feed, fixed"] != nil && r.recovered["stripes feed, live"] != nil)
+        }
+        // Every draw must hold as many old-class samples as the first.
+        let shrinking = ReplayFeed(name: "shrinking") { e in Self.stripes(50 - 5 * e, classes: 5, seed: 100 + UInt64(e)) }
+        let settings = ReplaySettings(stepsA: 4, stepsB: 20, batchSize: 32, learningRate: 3e-3)
+        #expect(throws: SynthError.self) { try ReplayExperiment.run(data: data, test: test, settings: settings, feeds: [shrinking]) }
+    }
+
     /// Solver labels: the task-A model labels the replay. A synthetic buffer whose stored classes
     /// are wrong (each old stripe filed under the next old class) teaches the wrong classes with
     /// stored labels, and the right ones when the task-A model labels it.

@@ -27,6 +27,11 @@ struct BuildCommand: ParsableCommand {
               --workers 3 --worker 0
         The fifth continues an interrupted build; the last is one of three workers (run --worker 1 and 2 anywhere with the same flags, then synth merge data/cag; see deploy/ for Kubernetes and Slurm).
 
+        --out - writes one uncompressed tar stream on stdout instead (nothing on disk, no manifest; progress and the summary on stderr): the members (K.cls, K.json, K.png) of the directory build with the same flags and seed, byte for byte, shard after shard in key order, each shard's as soon as its last class is done (--shard-size sets how often the stream moves), then one end-of-archive. --count N stops after the first N samples; --endless goes on past the plan with the shards a larger build would hold next (new seeds each) until the reader closes the pipe, which ends synth at once with exit 0. In Python: wds.WebDataset("pipe:synth build --source gan --classes 0,1,2,3,4 --per-class 1000 --seed 3 --out -").
+          synth build --source gan --per-class 100 --out - | tar -tv | head
+          synth build --source gan --per-class 100 --endless --shard-size 100 \\
+              --out - | python train.py
+
         Sources: cag inverts a classifier (by default the shipped teacher-ref-cnn, through the reconstruction module cag-ref-recon); gan draws from class-conditional GANs (by default the four shipped gan-concat-s1..4); gan-latent steers an unconditional GAN with an input generator (gan-uncond-s1 and gan-uncond-s1-input); replay:SPEC draws real images of each class from a data spec by seed (a real-data baseline through the same filter). The default filter is filter-ref-cnn for cag (a second ref-cnn: the inverted classifier cannot judge its own images) and filter-resnet-s for the others. Default models come from SYNTH_MODELS_DIR, else ./models, else the models/ of the checkout synth was built in.
 
         CaG settings, --source-option KEY=VALUE (repeatable; BENCHMARKS.md, "CaG sampler", measures what each buys):
@@ -39,7 +44,7 @@ struct BuildCommand: ParsableCommand {
     // Numbers are parsed .unconditional so that "-5" reaches the range checks, which name the
     // flag, instead of being taken for an option ("Missing value").
     @Option(parsing: .unconditional, help: "Accepted samples per class.") var perClass: Int
-    @Option(help: "Output directory (created; must be empty unless --resume).") var out: String
+    @Option(help: "Output directory (created; must be empty unless --resume), or - for a tar stream on stdout.") var out: String
     @Option(help: "Shard file prefix (default: the output directory's name).") var name: String?
     @Option(parsing: .unconditional, help: "Keep a candidate only if its class probability is above this.") var threshold: Double = 0.9
     @Option(parsing: .unconditional, help: "Candidates per class before giving up (default 20 * per-class).") var maxAttempts: Int?
@@ -60,6 +65,8 @@ struct BuildCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "This worker's index in 0..<W (default: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID).") var worker: Int?
     @Flag(help: "Continue an interrupted build in --out: keep its complete shards, redo the rest.") var resume = false
     @Flag(help: "Accept a build that kept fewer samples than planned (exit 0; it still says which classes fell short).") var allowShort = false
+    @Option(parsing: .unconditional, help: "With --out -: stop the stream after this many samples.") var count: Int?
+    @Flag(help: "With --out -: go on past the plan, drawing new seeds, until the reader closes the pipe.") var endless = false
     @Flag(help: "Report progress in pipes too.") var verbose = false
 
     func run() throws {
@@ -71,6 +78,9 @@ struct BuildCommand: ParsableCommand {
         o.rejectNearCopies = rejectNearCopies; o.nearCopyReal = nearCopyReal; o.nearCopyPixelRMS = nearCopyThreshold
         o.nearCopyCosine = nearCopyCosine
         o.sourceOptions = try sourceOptions.values()
+        if out == "-" { return try stream(o) }
+        if count != nil { throw SynthError("--count needs --out - (a stream); a directory build is sized by --per-class") }
+        if endless { throw SynthError("--endless needs --out - (a stream)") }
         let runner = try BuildRunner(options: o, toolVersion: "synth \(SynthVersion.string)")
         Interruption.onSignal(resumeCommand: Interruption.currentCommand(adding: "--resume"))
         let line = ProgressLine(verbose: verbose)
@@ -87,5 +97,68 @@ struct BuildCommand: ParsableCommand {
         let what = summary.alreadyComplete ? "already complete" : "\(summary.shardsBuilt) built, \(summary.shardsResumed) kept"
         print("\(summary.manifestPath): \(m.numSamples) of \(counted(m.plannedSamplesOfShards, "planned sample")) in \(counted(m.shardlist.count, "shard")) (\(what))")
         try ShortBuild.check(m, path: summary.manifestPath, allowShort: allowShort)
+    }
+}
+
+extension BuildCommand {
+    /// `--out -`: the build as a tar stream on stdout (Pipeline/BuildStream.swift).
+    func stream(_ o: BuildOptions) throws {
+        if resume { throw SynthError("--resume does not apply to --out - (a stream keeps nothing to resume)") }
+        if workers != nil || worker != nil { throw SynthError("--workers/--worker do not apply to --out - (one process writes the stream)") }
+        if name != nil { throw SynthError("--name does not apply to --out - (a stream has no shard files)") }
+        if allowShort { throw SynthError("--allow-short does not apply to --out - (a stream has no manifest; it ends with what was kept)") }
+        if let count, count < 1 { throw SynthError("--count \(count): must be positive") }
+        if isatty(STDOUT_FILENO) == 1 { throw SynthError("--out -: stdout is a terminal; pipe the tar stream into a reader or a file") }
+        let streamer = try BuildStream(options: o, toolVersion: "synth \(SynthVersion.string)", endless: endless)
+        if let count, !endless, count > streamer.plan.totalSamples {
+            throw SynthError("--count \(count) is more than the plan's \(streamer.plan.totalSamples) samples (raise --per-class, or add --endless)")
+        }
+        ReaderWatch.endWhenClosed(STDOUT_FILENO)
+        let line = ProgressLine(verbose: verbose)
+        let summary = try streamer.write(to: STDOUT_FILENO, label: "stdout", count: count) { p in
+            let pass = p.candidates > 0 ? 100 * Double(p.passed) / Double(p.candidates) : 0
+            line.emit(String(format: "stream: %d samples written, %d kept  %@  pass %.1f%%", p.written, p.kept,
+                             ProgressLine.rate(p.kept, "sample", in: p.elapsed), pass))
+        }
+        ReaderWatch.streamEnded()
+        line.emit("", final: true)
+        let what = count.map { "\(summary.samples) of \(counted($0, "sample"))" }
+            ?? (endless ? "\(counted(summary.samples, "sample")) (endless)" : "\(summary.samples) of \(counted(streamer.plan.totalSamples, "planned sample"))")
+        let end = summary.readerClosed ? "; the reader closed the stream" : ""
+        FileHandle.standardError.write(Data("-: \(what) streamed from \(counted(summary.shards, "shard")) in \(String(format: "%.1f", summary.elapsed)) s\(end)\n".utf8))
+    }
+}
+
+/// A stream's reader closing the pipe: SIGPIPE is ignored (a write then fails with EPIPE, which
+/// the tar stream reports as TarStreamClosed), and since a shard can take a while to make before
+/// the next write, a thread waits on the pipe and ends the process (exit 0) as soon as the reader
+/// is gone. A stream keeps nothing on disk, so there is nothing to clean up.
+enum ReaderWatch {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var ended = false
+
+    /// The stream is complete: a reader closing it now (having read it all) ends nothing early.
+    static func streamEnded() {
+        lock.lock(); ended = true; lock.unlock()
+    }
+
+    static func endWhenClosed(_ fd: Int32) {
+        signal(SIGPIPE, SIG_IGN)
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFIFO || (st.st_mode & S_IFMT) == S_IFSOCK else { return }
+        let thread = Thread {
+            var p = pollfd(fd: fd, events: 0, revents: 0)
+            while true {
+                // POLLERR on a pipe's write end: every reader has closed it.
+                if poll(&p, 1, -1) > 0, p.revents & Int16(POLLERR | POLLHUP) != 0 {
+                    lock.lock()
+                    guard !ended else { lock.unlock(); return }
+                    let text = Data(((isatty(STDERR_FILENO) == 1 ? "\n" : "") + "-: the reader closed the stream\n").utf8)
+                    text.withUnsafeBytes { _ = Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+                    _exit(0)
+                }
+            }
+        }
+        thread.start()
     }
 }

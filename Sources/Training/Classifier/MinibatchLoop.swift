@@ -19,14 +19,17 @@ public struct MinibatchLoop {
         self.label = label; self.reportEvery = reportEvery
     }
 
-    /// `step(indices, stepIndex, &rng)` runs one optimisation step and returns its loss.
+    /// `step(indices, stepIndex, &rng)` runs one optimisation step and returns its loss;
+    /// `epochStart(epoch)` is called before each epoch's shuffle (1, 2, ...).
     public func run(rng: inout RNG, step: (ArraySlice<Int>, Int, inout RNG) throws -> Float,
+                    epochStart: (Int) throws -> Void = { _ in },
                     progress: (TrainingProgress) -> Void) throws {
         let start = Date()
         var reportClock = start
         var done = 0, epoch = 0, lossSum = 0.0, lossCount = 0, seen = 0
         while done < steps {
             epoch += 1
+            try epochStart(epoch)
             let order = rng.permutation(count)
             var offset = 0
             while offset < count && done < steps {
@@ -54,6 +57,7 @@ public struct MinibatchLoop {
     /// the batch's loss, and the loop backpropagates it and steps `optimizer` (unless it is not
     /// finite, which stops the run).
     public func train(rng: inout RNG, optimizer: Optimizer, loss: (ArraySlice<Int>, Int, inout RNG) throws -> Tensor,
+                      epochStart: (Int) throws -> Void = { _ in },
                       progress: (TrainingProgress) -> Void) throws {
         try run(rng: &rng, step: { idx, step, rng in
             let l = try loss(idx, step, &rng)
@@ -63,6 +67,6 @@ public struct MinibatchLoop {
             l.backward()
             optimizer.step()
             return value
-        }, progress: progress)
+        }, epochStart: epochStart, progress: progress)
     }
 }
