@@ -1,6 +1,6 @@
 /// Equal-sized images laid out in rows and columns on a plain background, one planar (CHW)
 /// picture: every contact sheet synth draws (`synth preview`, the report's per-class strips,
-/// `train-gan`/`condition --preview`, `cag-trial --preview`) is one of these, each with its own
+/// `train-gan`/`condition --preview`) is one of these, each with its own
 /// look. The cell at (row, column) starts `margin + row * (cellHeight + gap)` pixels down and
 /// `margin + column * (cellWidth + gap)` across; after the last row and column come
 /// `trailingMargin` pixels (`margin` unless given).

@@ -20,11 +20,14 @@ public struct CASSettings: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// Train on the stored probability vectors instead of the hard labels.
     public var soft: Bool
+    /// With `soft`: targets p^(1/T) renormalised, so T < 1 sharpens the stored probabilities towards
+    /// the argmax and T > 1 flattens them (1 = as stored).
+    public var temperature: Float
 
     public init(arch: String = "ref-cnn", length: TrainingConfig.Length = .steps(CASSettings.defaultSteps), batchSize: Int = 128,
-                learningRate: Float = 1e-3, cosine: Bool = true, seed: UInt64 = 0, soft: Bool = false) {
+                learningRate: Float = 1e-3, cosine: Bool = true, seed: UInt64 = 0, soft: Bool = false, temperature: Float = 1) {
         self.arch = arch; self.length = length; self.batchSize = batchSize; self.learningRate = learningRate
-        self.cosine = cosine; self.seed = seed; self.soft = soft
+        self.cosine = cosine; self.seed = seed; self.soft = soft; self.temperature = temperature
     }
 
     public var trainingConfig: TrainingConfig {
@@ -39,7 +42,7 @@ public struct CASSettings: Codable, Equatable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case arch, steps, epochs, batchSize = "batch", learningRate = "lr", schedule, seed, soft }
+    enum CodingKeys: String, CodingKey { case arch, steps, epochs, batchSize = "batch", learningRate = "lr", schedule, seed, soft, temperature }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -53,6 +56,7 @@ public struct CASSettings: Codable, Equatable, Sendable {
         }
         self.seed = seed
         soft = try c.decode(Bool.self, forKey: .soft)
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? 1
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -67,6 +71,8 @@ public struct CASSettings: Codable, Equatable, Sendable {
         try c.encode(cosine ? "cosine" : "constant", forKey: .schedule)
         try c.encodeSeed(seed, forKey: .seed)
         try c.encode(soft, forKey: .soft)
+        // Written only when it changes the targets, so records made before it existed still match.
+        if soft && temperature != 1 { try c.encode(temperature, forKey: .temperature) }
     }
 }
 
@@ -165,10 +171,18 @@ public enum CAS {
     /// Trains a fresh classifier on `train` and scores it on `test`.
     public static func run(train: Dataset, test: Dataset, settings: CASSettings,
                            progress: (TrainingProgress) -> Void = { _ in }) throws -> (result: CASResult, model: Classifier) {
-        let data = try aligned(train: train, test: test)
+        var data = try aligned(train: train, test: test)
         let names = test.classNames
-        if settings.soft && data.softLabels == nil {
-            throw SynthError("\(train.name): --soft needs stored probability vectors (a shards: dataset built by synth with a filter)")
+        if settings.soft {
+            guard let soft = data.softLabels else {
+                throw SynthError("\(train.name): --soft needs stored probability vectors (a shards: dataset built by synth with a filter)")
+            }
+            guard settings.temperature > 0, settings.temperature.isFinite else {
+                throw SynthError("soft-label temperature \(settings.temperature): must be a positive number")
+            }
+            if settings.temperature != 1 {
+                data.softLabels = tempered(soft, classes: names.count, temperature: settings.temperature)
+            }
         }
         let model = try freshModel(for: data, classNames: names, settings: settings)
         let config = settings.trainingConfig
@@ -192,5 +206,23 @@ public enum CAS {
             result.trainedClassesAccuracy = samples > 0 ? Double(held.reduce(0) { $0 + ev.confusion[$1][$1] }) / Double(samples) : nil
         }
         return (result, model)
+    }
+
+    /// Each row of `probabilities` ([N, classes]) raised to 1/T and renormalised, in log space so
+    /// that a small T does not underflow a row to zeros.
+    static func tempered(_ probabilities: [Float], classes k: Int, temperature t: Float) -> [Float] {
+        var out = [Float](repeating: 0, count: probabilities.count)
+        let floor = Float.leastNormalMagnitude
+        for r in 0..<(probabilities.count / k) {
+            var top = -Float.infinity
+            for j in 0..<k { top = max(top, log(max(probabilities[r * k + j], floor)) / t) }
+            var sum: Float = 0
+            for j in 0..<k {
+                let e = exp(log(max(probabilities[r * k + j], floor)) / t - top)
+                out[r * k + j] = e; sum += e
+            }
+            for j in 0..<k { out[r * k + j] /= sum }
+        }
+        return out
     }
 }

@@ -26,7 +26,7 @@ struct Synth: ParsableCommand {
                 EvalCommand.self, FrechetCommand.self]),
             CommandGroup(name: "Model", subcommands: [
                 TrainCommand.self, TrainMAECommand.self, StatsCommand.self, TrainGANCommand.self, ConditionCommand.self]),
-            CommandGroup(name: "Development", subcommands: [CaGTrialCommand.self, BenchCommand.self]),
+            CommandGroup(name: "Development", subcommands: [CaGPriorsCommand.self, BenchCommand.self]),
         ]
     )
 

@@ -77,6 +77,43 @@ struct ExperimentCommandTests {
         #expect(((try Self.json(s.stdout)["settings"] as? [String: Any])?["soft"] as? Bool) == true)
     }
 
+    /// --seeds K: K classifiers on seeds --seed..--seed+K-1, their mean and spread, each run recorded;
+    /// --temperature is refused without --soft and out of range, and changes the soft targets.
+    @Test func casOverSeedsGivesMeanAndSpreadAndRecordsEachRun() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        let filter = try Fixtures.classifier()
+        let ds = dir.file("soft")
+        let b = try SynthProcess.run(["build", "--source", "replay:fashion-mnist:test", "--classes", "10", "--per-class", "4",
+                                      "--threshold", "0.2", "--filter", filter, "--seed", "2", "--allow-short", "--out", ds])
+        #expect(b.status == 0, "\(b.stderr)")
+        let r = try SynthProcess.run(["cas", "--train", ds, "--test", "fashion-mnist:test@100", "--seeds", "3", "--seed", "5", "--json"] + Self.tinyTraining)
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try Self.json(r.stdout)
+        #expect(out["seeds"] as? [String] == ["5", "6", "7"])
+        let accuracies = try #require(out["accuracies"] as? [Double])
+        let mean = try #require(out["accuracy_mean"] as? Double), std = try #require(out["accuracy_std"] as? Double)
+        #expect(accuracies.count == 3 && abs(mean - accuracies.reduce(0, +) / 3) < 1e-12)
+        let m = accuracies.reduce(0, +) / 3
+        #expect(abs(std - (accuracies.map { ($0 - m) * ($0 - m) }.reduce(0, +) / 2).squareRoot()) < 1e-12)
+        #expect(out["accuracy_min"] as? Double == accuracies.min() && out["accuracy_max"] as? Double == accuracies.max())
+        #expect((out["runs"] as? [Any])?.count == 3)
+        let stored = (try Self.manifest(ds)["evaluations"] as? [String: Any])?["cas"] as? [[String: Any]] ?? []
+        #expect(Set(stored.compactMap { ($0["settings"] as? [String: Any])?["seed"] as? String }) == ["5", "6", "7"])
+        let text = try SynthProcess.run(["cas", "--train", ds, "--test", "fashion-mnist:test@100", "--seeds", "2", "--no-record"] + Self.tinyTraining)
+        #expect(text.status == 0 && text.stdout.contains("over 2 seeds"), "\(text.stdout)\(text.stderr)")
+
+        // The temperature is a soft-label setting, recorded with the run.
+        let t = try SynthProcess.run(["cas", "--train", ds, "--test", "fashion-mnist:test@100", "--soft", "--temperature", "0.5", "--json"] + Self.tinyTraining)
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(((try Self.json(t.stdout)["settings"] as? [String: Any])?["temperature"] as? Double) == 0.5)
+        for (args, words) in [(["--temperature", "0.5"], "needs --soft"), (["--soft", "--temperature", "0"], "positive"),
+                              (["--soft", "--temperature", "nan"], "positive"), (["--seeds", "0"], "1 to 100"),
+                              (["--seeds", "2", "--save-model", dir.file("m.safetensors")], "--seeds 1")] {
+            expectFailure(try SynthProcess.run(["cas", "--train", ds, "--test", "fashion-mnist:test@100"] + args + Self.tinyTraining),
+                          mentioning: words)
+        }
+    }
+
     @Test func aDatasetWhoseManifestDoesNotMatchItsFilesIsRefusedBeforeTraining() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         let ds = dir.file("ds")

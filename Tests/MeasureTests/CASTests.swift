@@ -1,6 +1,6 @@
 import Datasets
 import Foundation
-import Measure
+@testable import Measure
 import Support
 import Testing
 
@@ -30,6 +30,36 @@ import Testing
         #expect(abs(r.error - (1 - r.accuracy)) < 1e-12)
         let json = try JSONDecoder().decode(CASResult.self, from: JSONEncoder().encode(r))
         #expect(json == r)
+    }
+
+    /// Soft targets at temperature T are p^(1/T) renormalised: rows sum to 1, T = 1 keeps them,
+    /// T -> 0 tends to the argmax, T = 2 is the renormalised square root, and no row underflows.
+    @Test func temperedTargetsAreNormalisedPowersOfTheStoredProbabilities() {
+        let p: [Float] = [0.7, 0.2, 0.1, 0.25, 0.25, 0.5, 1, 0, 0]
+        for t: Float in [0.05, 0.5, 1, 2, 10] {
+            let q = CAS.tempered(p, classes: 3, temperature: t)
+            for r in 0..<3 { #expect(abs(q[3 * r] + q[3 * r + 1] + q[3 * r + 2] - 1) < 1e-5, "T \(t) row \(r): \(q)") }
+        }
+        let same = CAS.tempered(p, classes: 3, temperature: 1)
+        #expect(zip(same, p).allSatisfy { abs($0 - $1) < 1e-6 })
+        let root = CAS.tempered(p, classes: 3, temperature: 2)
+        let s = (Float(0.7).squareRoot() + Float(0.2).squareRoot() + Float(0.1).squareRoot())
+        #expect(abs(root[0] - Float(0.7).squareRoot() / s) < 1e-5)
+        let sharp = CAS.tempered(p, classes: 3, temperature: 0.01)
+        #expect(sharp[0] > 0.999 && sharp[5] > 0.999 && sharp[6] > 0.999)
+        #expect(sharp.allSatisfy { $0.isFinite })
+    }
+
+    @Test func seedSpreadIsTheMeanAndSampleDeviation() throws {
+        let runs = try [0.80, 0.82, 0.84].enumerated().map { i, a -> CASResult in
+            var r = try CAS.run(train: Self.stripes(20), test: Self.stripes(10, seed: 2), settings: CASSettings(length: .steps(1), batchSize: 8, seed: UInt64(i))).result
+            r.accuracy = a
+            return r
+        }
+        let s = SeedSpread(runs)
+        #expect(s.seeds == [0, 1, 2])
+        #expect(abs(s.mean - 0.82) < 1e-12 && abs(s.std - 0.02) < 1e-12 && s.min == 0.80 && s.max == 0.84)
+        #expect(SeedSpread([runs[0]]).std == 0)
     }
 
     @Test func epochsCountPassesOverTheTrainingSet() throws {

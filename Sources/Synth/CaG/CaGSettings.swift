@@ -72,7 +72,7 @@ extension CaGConfig.BNStatistics: CaGSettingChoice {}
 extension CaGConfig.Parameterization: CaGSettingChoice {}
 
 /// CaG's settings as text KEY=VALUE pairs, as `--source-option` passes them (to `synth build` and
-/// `synth cag-trial`) and the manifest's source summary records them. `settingTable` is the one
+/// `synth cag-priors`) and the manifest's source summary records them. `settingTable` is the one
 /// list of them: each row's key is the option key and the summary key, its field is the key in
 /// camelCase, and help, parsing and printing all come from the row.
 extension CaGConfig {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Support
 
 /// `--source-option KEY=VALUE`, repeatable: the one way a command takes a source's settings (for
-/// CaG, the keys of CaGConfig.settingTable), shared by `synth build` and `synth cag-trial`.
+/// CaG, the keys of CaGConfig.settingTable), shared by `synth build` and `synth cag-priors`.
 struct SourceOptions: ParsableArguments {
     @Option(parsing: .singleValue, help: "Source setting KEY=VALUE (repeatable).") var sourceOption: [String] = []
 

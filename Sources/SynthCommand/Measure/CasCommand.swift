@@ -20,28 +20,51 @@ struct CasCommand: ParsableCommand {
           synth cas --train shards:data/gan --test fashion-mnist:test --soft --json
           synth cas --train fashion-mnist:train@1000 --test fashion-mnist:test \\
                       --epochs 10
+          synth cas --train shards:data/gan --seeds 3 --soft --temperature 0.5
+
+        --seeds K trains K classifiers (seeds --seed, --seed + 1, ...) and reports each and their mean and spread (sample standard deviation); a headline figure is the mean of 3. --temperature T (with --soft) trains on the stored probabilities raised to 1/T and renormalised: below 1 sharpens them towards the label the filter gave, above 1 flattens them.
         """
     )
 
     @Option(help: "Training data spec (shards:DIR for a synthetic set; a bare directory is read as shards).") var train: String
     @Option(help: "Test data spec (real data).") var test = "fashion-mnist:test"
     @Flag(help: "Train on the stored probability vectors (distillation) instead of the hard labels.") var soft = false
+    @Option(parsing: .unconditional, help: "With --soft: the targets' temperature (p^(1/T), renormalised).") var temperature: Float = 1
+    @Option(parsing: .unconditional, help: "Train this many classifiers (seeds --seed, --seed + 1, ...): mean and spread.") var seeds = 1
     @Option(help: "Also save the trained classifier here (.safetensors).") var saveModel: String?
     @Flag(help: "Do not store the result in the dataset's manifest or rewrite its report.") var noRecord = false
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "Report progress in pipes too (one line per epoch).") var verbose = false
     @OptionGroup var training: CASOptions
 
+    func validate() throws {
+        guard (1...100).contains(seeds) else { throw ValidationError("--seeds \(seeds): must be 1 to 100") }
+        guard temperature > 0, temperature.isFinite else { throw ValidationError("--temperature \(temperature): must be a positive number") }
+        if temperature != 1 && !soft { throw ValidationError("--temperature \(temperature) needs --soft (it tempers the stored probabilities)") }
+        if seeds > 1 && saveModel != nil { throw ValidationError("--save-model saves one classifier: use it with --seeds 1") }
+    }
+
     func run() throws {
         if let saveModel { try OutputPath.checkWritable(saveModel) }
         let trainSpec = try SynthDatasetDir.spec(train)
         let trainData = try Dataset.load(trainSpec)
         let testData = try Dataset.load(spec: test)
-        let settings = training.settings(soft: soft)
+        var settings = training.settings(soft: soft)
+        settings.temperature = temperature
         let line = ProgressLine(verbose: verbose)
-        let (result, model) = try CAS.run(train: trainData, test: testData, settings: settings) { p in
-            line.emit(trainingLine("CAS \(trainData.name)", p), final: p.endOfEpoch)
+        var runs: [CASResult] = []
+        var model: Classifier?
+        for k in 0..<seeds {
+            var s = settings
+            s.seed = settings.seed &+ UInt64(k)
+            let label = seeds > 1 ? "CAS \(trainData.name) seed \(s.seed)" : "CAS \(trainData.name)"
+            let (r, m) = try CAS.run(train: trainData, test: testData, settings: s) { p in
+                line.emit(trainingLine(label, p), final: p.endOfEpoch)
+            }
+            runs.append(r)
+            model = m
         }
+        let result = runs[0]
         if let held = result.trainedClasses, let heldSamples = result.trainedClassesTestSamples {
             // Said on stderr so that --json output stays one document.
             let names = held.map { $0 < testData.classNames.count ? testData.classNames[$0] : String($0) }.joined(separator: ", ")
@@ -53,24 +76,26 @@ struct CasCommand: ParsableCommand {
                          counted(heldSamples, "test sample"), over)).utf8))
         }
         if let saveModel {
-            try ModelFile.save(model, to: saveModel, info: ["train_data": trainData.name, "cas_test": testData.name,
+            try ModelFile.save(model!, to: saveModel, info: ["train_data": trainData.name, "cas_test": testData.name,
                                                                     "cas_accuracy": String(format: "%.4f", result.accuracy),
                                                                     "tool": "synth \(SynthVersion.string)"])
         }
         if !noRecord, let dir = SynthDatasetDir.of(trainSpec) {
             try ManifestUpdate.modify(dir: dir) { m in
                 var ev = try DatasetEvaluations.of(m)
-                ev.record(result)
+                for r in runs { ev.record(r) }
                 ev.save(into: &m)
             }
             try DatasetReport.refresh(dir: dir, data: trainSpec.isSubset ? nil : trainData)
         }
-        if json {
+        if seeds > 1 {
+            printSpread(runs, settings: settings, train: trainData, test: testData)
+        } else if json {
             print(JSONOutput.string(result))
         } else {
             print(String(format: "CAS accuracy %.4f  error %.4f  (%@: %@, %@ of %d, %@%@; test %@: %@)",
                          result.accuracy, result.error, trainData.name, counted(result.trainSamples, "sample"),
-                         counted(result.steps, "step"), settings.batchSize, settings.arch, soft ? ", soft labels" : "",
+                         counted(result.steps, "step"), settings.batchSize, settings.arch, labelsText(settings),
                          testData.name, counted(result.testSamples, "sample")))
             if let held = result.trainedClassesAccuracy, let n = result.trainedClassesTestSamples {
                 print(String(format: "trained classes only: accuracy %.4f  error %.4f  (%@)", held, 1 - held, counted(n, "test sample")))
@@ -79,5 +104,34 @@ struct CasCommand: ParsableCommand {
                 print(String(format: "  %2d %@ %.4f  (%d)", c.classIndex, c.name.padding(toLength: 14, withPad: " ", startingAt: 0), c.accuracy, c.samples))
             }
         }
+    }
+
+    func labelsText(_ s: CASSettings) -> String {
+        !s.soft ? "" : s.temperature == 1 ? ", soft labels" : ", soft labels at temperature \(s.temperature)"
+    }
+
+    /// Several seeds: one line each and their mean and spread, or one JSON document with the runs.
+    func printSpread(_ runs: [CASResult], settings: CASSettings, train: Dataset, test: Dataset) {
+        let spread = SeedSpread(runs)
+        if json {
+            struct Output: Encodable {
+                let seeds: [String], accuracies: [Double], runs: [CASResult]
+                let mean: Double, std: Double, min: Double, max: Double
+                enum CodingKeys: String, CodingKey {
+                    case seeds, accuracies, runs, mean = "accuracy_mean", std = "accuracy_std", min = "accuracy_min", max = "accuracy_max"
+                }
+            }
+            print(JSONOutput.string(Output(seeds: spread.seeds.map(String.init), accuracies: spread.accuracies, runs: runs,
+                                          mean: spread.mean, std: spread.std, min: spread.min, max: spread.max)))
+            return
+        }
+        for r in runs {
+            print(String(format: "seed %@  CAS accuracy %.4f  error %.4f", String(r.settings.seed), r.accuracy, r.error))
+        }
+        print(String(format: "CAS accuracy %.4f +- %.4f over %d seeds (min %.4f, max %.4f; %@: %@, %@ of %d, %@%@; test %@: %@)",
+                     spread.mean, spread.std, runs.count, spread.min, spread.max, train.name, counted(runs[0].trainSamples, "sample"),
+                     counted(runs[0].steps, "step"), settings.batchSize, settings.arch,
+                     labelsText(settings),
+                     test.name, counted(runs[0].testSamples, "sample")))
     }
 }
