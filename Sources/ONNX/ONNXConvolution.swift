@@ -62,6 +62,7 @@ enum ONNXConvolution {
         let cout = weight.shape[0], g = geometry.groups
         guard cout % g == 0 else { throw ONNXProblem("\(cout) output channels do not split into \(g) groups") }
         if let bias, bias.count != cout { throw ONNXProblem("bias of \(bias.count) for \(cout) output channels") }
+        try checkDense(weight, groups: g, dilation: geometry.dilation)
         let dense = dilated(grouped(weight, groups: g), by: geometry.dilation)
         let cin = dense.shape[1], kh = dense.shape[2], kw = dense.shape[3], stride = geometry.stride
         return { inputs in
@@ -69,6 +70,7 @@ enum ONNXConvolution {
             guard x.rank == 4, x.shape[1] == cin else { throw ONNXProblem("input \(x.shape) does not have the weight's \(cin) input channels") }
             let p = geometry.padding(height: x.shape[2], width: x.shape[3], kh: kh, kw: kw)
             var padding = p[0]
+            try checkSize([x.shape[0], cin, x.shape[2] + p[0] + p[2], x.shape[3] + p[1] + p[3]], "its padded input")
             if !(p[0] == p[1] && p[1] == p[2] && p[2] == p[3]) {
                 x = pad2d(x, top: p[0], bottom: p[2], left: p[1], right: p[3])
                 padding = 0
@@ -76,6 +78,9 @@ enum ONNXConvolution {
             guard x.shape[2] + 2 * padding >= kh, x.shape[3] + 2 * padding >= kw else {
                 throw ONNXProblem("kernel \(kh)x\(kw) is larger than the padded input \(x.shape)")
             }
+            let outH = (x.shape[2] + 2 * padding - kh) / stride + 1, outW = (x.shape[3] + 2 * padding - kw) / stride + 1
+            try checkSize([x.shape[0], cout, outH, outW], "its output")
+            try checkSize([cin * kh * kw, outH * outW], "its column matrix")
             return [.float(conv2d(x, dense, bias, stride: stride, padding: padding))]
         }
     }
@@ -93,6 +98,7 @@ enum ONNXConvolution {
         let bias = ctx.hasInput(2) ? try ctx.constantFloat(2, "bias") : nil
         let cin = weight.shape[0], g = geometry.groups
         guard cin % g == 0 else { throw ONNXProblem("\(cin) input channels do not split into \(g) groups") }
+        try checkDense(weight, groups: g, dilation: geometry.dilation)
         let dense = dilated(grouped(weight, groups: g), by: geometry.dilation)
         let cout = dense.shape[1], stride = geometry.stride
         if let bias, bias.count != cout { throw ONNXProblem("bias of \(bias.count) for \(cout) output channels") }
@@ -105,9 +111,12 @@ enum ONNXConvolution {
                 let outH = (x.shape[2] - 1) * stride - 2 * p[0] + dense.shape[2] + outputPadding[0]
                 let outW = (x.shape[3] - 1) * stride - 2 * p[0] + dense.shape[3] + outputPadding[0]
                 guard outH > 0, outW > 0 else { throw ONNXProblem("input \(x.shape) gives an empty output") }
+                try checkSize([x.shape[0], cout, outH, outW], "its output")
                 return [.float(convTranspose2d(x, dense, bias, stride: stride, padding: p[0], outputPadding: outputPadding[0]))]
             }
             // The full output, then its pads cropped (and output_padding rows added) on each side.
+            try checkSize([x.shape[0], cout, (x.shape[2] - 1) * stride + dense.shape[2] + outputPadding[0],
+                           (x.shape[3] - 1) * stride + dense.shape[3] + outputPadding[1]], "its output")
             let full = convTranspose2d(x, dense, nil, stride: stride)
             let top = -p[0], left = -p[1], bottom = outputPadding[0] - p[2], right = outputPadding[1] - p[3]
             guard full.shape[2] + top + bottom > 0, full.shape[3] + left + right > 0 else { throw ONNXProblem("input \(x.shape) gives an empty output") }
@@ -115,6 +124,14 @@ enum ONNXConvolution {
             guard let bias else { return [.float(y)] }
             return [.float(y + bias.reshaped([1, cout, 1, 1]))]
         }
+    }
+
+    /// Refuses a rewrite whose dense kernel would be larger than synth computes.
+    static func checkDense(_ w: Tensor, groups g: Int, dilation d: Int) throws {
+        let (kh, overflowH) = (w.shape[2] - 1).multipliedReportingOverflow(by: d)
+        let (kw, overflowW) = (w.shape[3] - 1).multipliedReportingOverflow(by: d)
+        guard !overflowH, !overflowW else { throw ONNXProblem("dilation \(d) is too large") }
+        try checkSize([w.shape[0], w.shape[1], g, kh + 1, kw + 1], "its kernel made dense (groups \(g), dilation \(d))")
     }
 
     /// A grouped weight as the dense one it equals: zeros where an output channel does not see

@@ -10,6 +10,7 @@ enum ONNXElementwise {
 
     static func apply(_ op: String, _ a: ONNXValue, _ b: ONNXValue) throws -> ONNXValue {
         let shape = try broadcastShape(a.shape, b.shape)
+        try checkSize(shape, "its output")
         if case .int(let x, _) = a, case .int(let y, _) = b {
             return .int(try integer(op, x, a.shape, y, b.shape, shape), shape: shape)
         }

@@ -46,7 +46,11 @@ public final class ONNXModel {
 
     /// Reads and checks `path`; `features` overrides the penultimate activations' name.
     public convenience init(path: String, features: String? = nil) throws {
-        let bytes = try Files.read(path)
+        try self.init(bytes: try Files.read(path), path: path, features: features)
+    }
+
+    /// The model in `bytes` (a file's contents); `path` names it in messages.
+    public convenience init(bytes: [UInt8], path: String, features: String? = nil) throws {
         let model: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
@@ -95,6 +99,7 @@ public final class ONNXModel {
             throw fail("input '\(input.name)' has shape [\(shown.joined(separator: ", "))]; synth needs [N, C, H, W] with C, H, W fixed")
         }
         inputShape = dims.dropFirst().map { Int($0.dimValue) }
+        guard inputShape.reduce(1, *) <= 1 << 22 else { throw fail("input '\(input.name)' is \(inputShape) per image, larger than synth reads") }
         guard graph.output.count == 1 else {
             throw fail("has \(graph.output.count) outputs; synth needs one, the logits [N, classes]")
         }

@@ -230,7 +230,7 @@ enum ONNXOperators {
         return { inputs in
             let x = try floatInput(inputs, 0)
             let axis = axisAttribute < 0 ? axisAttribute + x.rank : axisAttribute
-            guard axis >= 0 && axis < max(x.rank, 1) else { throw ONNXProblem("axis \(axisAttribute) of \(x.shape)") }
+            guard x.rank >= 1, axis >= 0 && axis < x.rank else { throw ONNXProblem("axis \(axisAttribute) of \(x.shape)") }
             if opset < 13 {
                 // Before opset 13 the input is seen as [prod(:axis), prod(axis:)] rows.
                 let inner = x.shape[axis...].reduce(1, *)

@@ -42,6 +42,7 @@ enum ONNXPooling {
             guard x.shape[2] + top + bottom >= k, x.shape[3] + left + right >= k else {
                 throw ONNXProblem("window \(k)x\(k) is larger than the padded input \(x.shape)")
             }
+            try checkSize([x.shape[0], x.shape[1], x.shape[2] + top + bottom, x.shape[3] + left + right], "its padded input")
             let padded = top + bottom + left + right == 0 ? x
                 : pad2d(x, top: top, bottom: bottom, left: left, right: right, value: isMax ? -Float.infinity : 0)
             if isMax { return [.float(maxPool2d(padded, kernel: k, stride: s))] }

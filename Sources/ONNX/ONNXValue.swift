@@ -110,6 +110,19 @@ extension Onnx_TensorProto {
     }
 }
 
+/// Refuses a value of `shape` larger than synth reads, before it is allocated: a hostile or
+/// corrupt graph (huge pads, strides, broadcasts, a grouped kernel made dense) must not make synth
+/// allocate without bound.
+func checkSize(_ shape: [Int], _ what: String) throws {
+    var count = 1
+    for d in shape {
+        guard d >= 0 else { throw ONNXProblem("\(what) would have shape \(shape)") }
+        let (p, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow, p <= maximumTensorElements else { throw ONNXProblem("\(what) would be \(shape), more than synth computes") }
+        count = p
+    }
+}
+
 /// A problem with an imported graph, raised where it is found; `ONNXModel` prefixes the file
 /// and, where there is one, the node (name and op).
 struct ONNXProblem: Error {
