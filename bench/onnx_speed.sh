@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 batch=${1:-64}; repeats=${2:-5}
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
-python3 Tests/ONNXTests/onnx_models.py resnet18 "$dir" >/dev/null
+/usr/bin/python3 Tests/ONNXTests/onnx_models.py resnet18 "$dir" >/dev/null
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-python3 - "$batch" "$repeats" <<'PY'
+/usr/bin/python3 - "$batch" "$repeats" <<'PY'
 import sys, time, runpy, torch
 m = runpy.run_path("Tests/ONNXTests/onnx_models.py")
 torch.manual_seed(0)
