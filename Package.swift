@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Reads ONNX models (Sources/ONNX/Generated/onnx.pb.swift, made by scripts/generate-onnx-swift).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries from Debian: libopenblas-dev, libpng-dev, libarchive-dev, zlib1g-dev.
@@ -30,8 +32,11 @@ let package = Package(
         .target(name: "Support", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: fast),
         // Tensors, reverse-mode autodiff, ops, layers, optimisers, safetensors checkpoints, on OpenBLAS.
         .target(name: "Engine", dependencies: ["Support", "CBLAS"], swiftSettings: fast),
-        // Named architectures (ref-cnn, resnet-s, ...) built from Engine layers.
-        .target(name: "Models", dependencies: ["Support", "Engine"], swiftSettings: fast),
+        // ONNX graphs (torch.onnx.export, opsets 11-17) read with swift-protobuf and run on Engine ops:
+        // the protobuf schema's generated code, constants folded, each operator mapped onto Engine ops.
+        .target(name: "ONNX", dependencies: ["Support", "Engine", .product(name: "SwiftProtobuf", package: "swift-protobuf")], swiftSettings: fast),
+        // Named architectures (ref-cnn, resnet-s, ...) built from Engine layers, and .onnx classifiers.
+        .target(name: "Models", dependencies: ["Support", "Engine", "ONNX"], swiftSettings: fast),
         // The shard format: WebDataset tar shards, manifest.json and its schema, the build directory's
         // file names, writing and merging shards.
         .target(name: "Shards", dependencies: ["Support", "CArchive"], swiftSettings: fast),
@@ -63,6 +68,8 @@ let package = Package(
         // What the pipeline's and the command line's tests share: small trained filters.
         .target(name: "PipelineFixtures", dependencies: ["Support", "Datasets", "Engine", "Models", "Shards", "Training"], path: "Tests/PipelineFixtures"),
         .testTarget(name: "EngineTests", dependencies: ["Support", "Engine", "Models", "TestSupport"]),
+        // onnx_models.py: the PyTorch models the tests export at test time (CommandTests runs it too).
+        .testTarget(name: "ONNXTests", dependencies: ["Support", "Engine", "ONNX", "Models", "TestSupport"], exclude: ["onnx_models.py"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Support", "Datasets", "Shards"]),
         .testTarget(name: "ShardsTests", dependencies: ["Support", "Shards", "Datasets", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Support", "Pipeline", "Report", "Shards", "Filter", "Synth", "Models", "Datasets", "Training", "Engine", "TestSupport", "PipelineFixtures"]),

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Classifier checkpoints: safetensors with PyTorch state-dict names and a `ModelCard` in the
-/// metadata, so one file rebuilds the model (and a PyTorch export of the same architecture loads).
+/// metadata, so one file rebuilds the model (and a PyTorch export of the same architecture loads);
+/// or, wherever a classifier is taken, an .onnx graph from any exporter (`ONNXClassifier`).
 public enum ModelFile {
     public static func save(_ model: Classifier, to path: String, info: [String: String] = [:]) throws {
         var card = model.card
@@ -10,6 +11,10 @@ public enum ModelFile {
     }
 
     public static func loadClassifier(_ path: String) throws -> Classifier {
-        try CheckpointFile.load(path, kind: "classifier") { try Architectures.classifier($0, seed: 0) }.0
+        if isONNX(path) { return try ONNXClassifier(path: path) }
+        return try CheckpointFile.load(path, kind: "classifier") { try Architectures.classifier($0, seed: 0) }.0
     }
+
+    /// Whether `path` names an ONNX model (by its extension, as exporters write it).
+    public static func isONNX(_ path: String) -> Bool { path.lowercased().hasSuffix(".onnx") }
 }

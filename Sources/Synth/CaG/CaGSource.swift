@@ -15,6 +15,9 @@ public final class CaGSource: SampleSource {
     public let modelFiles: [String]
     public let classNames: [String]
     private var roles: [String: String]
+    /// Classifiers the batch-norm prior cannot see into (no batch-norm layers: an eval-mode
+    /// torch.onnx.export folds them into the convolutions); recorded in the settings.
+    public let withoutBatchNorms: [String]
     /// Called after every optimisation step (step, loss terms) of the first batch of each call, for tracing.
     public var onStep: ((Int, CaGLossParts) -> Void)?
 
@@ -33,6 +36,10 @@ public final class CaGSource: SampleSource {
         // Files are read, hashed and checked once; only the layers are loaded once per lane
         // (statistics are plain values the lanes can share).
         let firstModels = try paths.map { try ModelFile.loadClassifier($0) }
+        withoutBatchNorms = config.lambdaBn > 0 ? zip(paths, firstModels).filter { batchNormLayers(of: $0.1).isEmpty }.map(\.0) : []
+        for path in withoutBatchNorms {
+            FileHandle.standardError.write(Data("synth: note: \(path) has no batch-norm layers (an eval-mode torch.onnx.export folds them into the convolutions): the batch-norm prior is off for it; export with BatchNormalization nodes kept to use it (README, \"Use your own model\")\n".utf8))
+        }
         var files: [String] = []
         var roles: [String: String] = [:]
         var statistics: [FeatureStatistics?] = []
@@ -83,6 +90,7 @@ public final class CaGSource: SampleSource {
         lanes = samplers
         self.modelFiles = modelFiles
         roles = [:]
+        withoutBatchNorms = []
         classNames = samplers[0].classifiers[0].model.card.classNames
     }
 
@@ -94,7 +102,13 @@ public final class CaGSource: SampleSource {
     /// floor of two full batches, 128, made a unit of 100 at a 90% pass rate cost 256 candidates
     /// instead of about 115); 32 still gives each core a batch of 16.
     public var preferredBatch: Int { 32 }
-    public var settings: [String: String] { sampler.config.summary.merging(["ensemble": String(sampler.classifiers.count)]) { a, _ in a } }
+    public var settings: [String: String] {
+        var extra = ["ensemble": String(sampler.classifiers.count)]
+        if !withoutBatchNorms.isEmpty {
+            extra["batch_norm_prior"] = "off for \(withoutBatchNorms.joined(separator: ", ")): no batch-norm layers"
+        }
+        return sampler.config.summary.merging(extra) { a, _ in a }
+    }
 
     /// Refuses a build that asks for more classes than the classifier knows.
     public func checkClasses(_ requested: Int) throws {

@@ -37,10 +37,12 @@ public struct FeatureStatistics {
 
     public static let format = "synth-feature-statistics-1"
 
-    /// Where the statistics of classifier file `path` live: `C.safetensors` -> `C.stats.safetensors`.
+    /// Where the statistics of classifier file `path` live: `C.safetensors` -> `C.stats.safetensors`,
+    /// `M.onnx` -> `M.stats.safetensors`.
     public static func sidecarPath(for classifierPath: String) -> String {
         let suffix = ".safetensors"
-        let base = classifierPath.hasSuffix(suffix) ? String(classifierPath.dropLast(suffix.count)) : classifierPath
+        var base = classifierPath
+        if let ext = [suffix, ".onnx"].first(where: { base.hasSuffix($0) }) { base = String(base.dropLast(ext.count)) }
         return base + ".stats" + suffix
     }
 

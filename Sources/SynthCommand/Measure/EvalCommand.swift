@@ -21,7 +21,7 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Classifier checkpoint (.safetensors).") var model: String
+    @Option(help: "Classifier: a checkpoint (.safetensors) or an ONNX model (.onnx).") var model: String
     @Option(help: "Data spec to evaluate on.") var data: String
     @Flag(help: "Print the result as JSON.") var json = false
     @Option(help: "Also report the share of each class a filter with this model would keep at this probability threshold.")

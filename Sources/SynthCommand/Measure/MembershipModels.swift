@@ -49,6 +49,10 @@ struct MembershipModels {
             return .init(role: role, path: name, sha256: sha256, skipped: "not a classifier or discriminator")
         }
         // A generator file, or (given) a classifier or a train-gan checkpoint, which holds the discriminator.
+        if role == "given" && ModelFile.isONNX(path) {
+            let model = try ModelFile.loadClassifier(path)
+            return try MembershipInference.check(model, role: role, path: name, sha256: sha256, training: training, holdout: holdout)
+        }
         let file = try Safetensors.read(path)
         if GANTrainer.isCheckpoint(file) {
             let (d, card) = try GANTrainer.discriminator(fromCheckpoint: path)

@@ -18,7 +18,7 @@ struct StatsCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Classifier checkpoint (.safetensors).") var model: String
+    @Option(help: "Classifier: a checkpoint (.safetensors) or an ONNX model (.onnx).") var model: String
     @Option(help: "The classifier's training data spec.") var data: String
     @Option(help: "Output file (default: the classifier's path with .stats.safetensors).") var out: String?
 
