@@ -13,7 +13,6 @@ struct HundredClassCommandTests {
     @Test func hundredClassesThroughThePipeline() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         let data = dir.file("cifar-100-binary")
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         TinyCIFAR.writeCIFAR100(to: data)
         // The folder that holds cifar-100-binary, as unpacked from the archive, also works.
         let train = "cifar100:\(dir.path)", test = "cifar100:\(data):test"

@@ -89,7 +89,6 @@ struct RGBCommandTests {
     @Test func cifar10ThroughTheWholeChain() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         let data = dir.file("cifar")
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         TinyCIFAR.writeCIFAR10(to: data)
         let train = "cifar10:\(data)", test = "cifar10:\(data):test"
 
@@ -155,6 +154,37 @@ struct RGBCommandTests {
         let thumbnails = Self.embeddedPNGs(html)
         #expect(thumbnails.count >= 3 && thumbnails.allSatisfy { pngHeader($0)?.colourType == 2 }, "\(thumbnails.count) thumbnails")
         #expect(html.contains("automobile") && html.contains("3x32x32"))
+    }
+
+    /// README's "RGB and CIFAR" commands run as written on a CIFAR-format folder, shrunk only in
+    /// their lengths: epochs become 20 steps, builds aim at one sample a class (short allowed), CaG
+    /// takes one step a stage, the GAN and cas a few steps. Each line's flags, specs and paths are
+    /// the README's.
+    @Test func readmeCIFARCommandsRun() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        TinyCIFAR.writeCIFAR10(to: dir.file("cifar-10-batches-bin"), perBatch: 20, test: 20)
+        let readme = try String(contentsOfFile: ExamplesTests.root + "/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "    D=cifar-10-batches-bin\n"), "README lost its CIFAR block")
+        let block = String(readme[start.lowerBound...]).components(separatedBy: "\n\n")[0]
+        var lines = block.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.count >= 10 && lines.dropFirst().allSatisfy { $0.hasPrefix("synth ") }, "\(lines)")
+        lines = lines.map { line in
+            var l = line.replacing(#/--epochs [0-9]+/#, with: "--steps 20 --batch 32")
+                .replacing(#/--per-class [0-9]+/#, with: "--per-class 1 --max-attempts 20 --allow-short")
+            if l.hasPrefix("synth build --source cag") { l += " --source-option steps_per_stage=1 --source-option batch=2" }
+            if l.hasPrefix("synth train-gan") { l += " --steps 2 --batch 8 --width 2 --d-width 2 --z-dim 8" }
+            if l.hasPrefix("synth cas") { l += " --steps 2 --batch 8" }
+            return l
+        }
+        let r = try ExamplesTests.bash(["-e", "-c", lines.joined(separator: "\n")], environment: [:], in: dir.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        // The builds' few steps may keep no sample (short builds are allowed): their shape is checked.
+        for out in ["data/cifar-cag", "data/cifar-gan", "data/cifar10-test"] {
+            try Self.ok(["verify", dir.file(out)])
+            #expect(try Manifest.read(dir.file(out) + "/manifest.json").imageShape == [3, 32, 32])
+        }
+        try Self.expectRGBShards(dir.file("data/cifar10-test"), count: 20)
+        #expect(dir.exists("cifar-gan-preview.png") && dir.exists("cifar-teacher.stats.safetensors"))
     }
 
     /// webdataset with PIL decodes every .png member as an RGB image, the same pixels synth wrote.

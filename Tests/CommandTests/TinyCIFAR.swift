@@ -37,8 +37,9 @@ enum TinyCIFAR {
         return out
     }
 
-    /// data_batch_1..5.bin (`perBatch` records each), test_batch.bin and batches.meta.txt.
+    /// data_batch_1..5.bin (`perBatch` records each), test_batch.bin and batches.meta.txt in `dir` (created).
     static func writeCIFAR10(to dir: String, perBatch: Int = 40, test: Int = 50) {
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for b in 1...5 {
             FileManager.default.createFile(atPath: file(dir, "data_batch_\(b).bin"),
                                            contents: Data(records(count: perBatch, classes: 10, hundred: false, seed: UInt64(b))))
@@ -53,8 +54,9 @@ enum TinyCIFAR {
     /// The fine names written to fine_label_names.txt: CIFAR-100's style (lower case, '_').
     static let cifar100Names = (0..<100).map { "fine_\($0)_name" }
 
-    /// train.bin and test.bin with (coarse, fine) labels, and fine_label_names.txt.
+    /// train.bin and test.bin with (coarse, fine) labels, and fine_label_names.txt in `dir` (created).
     static func writeCIFAR100(to dir: String, train: Int = 400, test: Int = 200) {
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: file(dir, "train.bin"), contents: Data(records(count: train, classes: 100, hundred: true, seed: 1)))
         FileManager.default.createFile(atPath: file(dir, "test.bin"), contents: Data(records(count: test, classes: 100, hundred: true, seed: 2)))
         FileManager.default.createFile(atPath: file(dir, "fine_label_names.txt"), contents: Data(cifar100Names.joined(separator: "\n").utf8))
