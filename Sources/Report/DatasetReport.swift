@@ -216,7 +216,10 @@ public enum DatasetReport {
         h += "</div>\n"
 
         // Per class: samples, acceptance, CAS, audit.
-        h += "<h2>Samples and acceptance per class</h2>\n<table id=\"classes\"><tr><th class=\"l\">class</th><th class=\"l\">first \(perRow) samples</th>"
+        h += "<h2>Samples and acceptance per class</h2>\n"
+        let many = c.classes.count > manyClasses
+        if many { h += classChart(c) }
+        h += "<table id=\"classes\"><tr><th class=\"l\">class</th><th class=\"l\">first \(perRow) samples</th>"
         h += "<th>samples</th><th>generated</th><th>pass rate</th><th>wrong class</th><th>low conf.</th><th>CAS acc.</th><th>near-copies</th></tr>\n"
         let counts = c.data.classCounts
         for k in c.classes {
@@ -224,7 +227,7 @@ public enum DatasetReport {
             let cas = c.headlineCAS?.perClass.first { $0.classIndex == k }
             let audit = c.audit?.perClass.first { $0.classIndex == k }
             let rate = st.flatMap { $0.generated > 0 ? Double($0.accepted + $0.surplus) / Double($0.generated) : nil }
-            h += "<tr class=\"class-row\"><td class=\"l\">\(k) \(escape(m.classes[k]))</td><td class=\"l\">\(strip(c.data, classIndex: k))</td>"
+            h += "<tr class=\"class-row\"><td class=\"l\">\(k) \(escape(m.classes[k]))</td><td class=\"l\">\(strip(c.data, classIndex: k, scale: many ? 1 : 2))</td>"
             h += "<td>\(counts[k])</td><td>\(st.map { "\($0.generated)" } ?? "-")</td>"
             h += "<td>\(rate.map { "<span class=\"bar\" style=\"width:\(Int(($0 * 60).rounded()))px\"></span> \(pct($0))" } ?? "-")</td>"
             h += "<td>\(st.map { "\($0.rejectedWrongClass)" } ?? "-")</td><td>\(st.map { "\($0.rejectedLowConfidence)" } ?? "-")</td>"
@@ -314,14 +317,36 @@ public enum DatasetReport {
         "<div class=\"card\"><b>\(escape(value))</b><span>\(escape(label))</span></div>"
     }
 
-    /// The first `perRow` samples of a class side by side, one PNG.
-    static func strip(_ data: Dataset, classIndex k: Int) -> String {
+    /// Past this many classes the table's strips are drawn at their own size, not doubled, and a
+    /// chart of every class's pass rate and CAS accuracy comes first (a 100-row table shows no pattern).
+    static let manyClasses = 20
+
+    /// Pass rate and CAS accuracy of every class, one bar each (only the series measured).
+    static func classChart(_ c: Content) -> String {
+        var series: [ClassChart.Series] = []
+        if let f = c.manifest.filter, f.enabled {
+            series.append(.init(label: "filter pass rate", color: "#4dabf7", values: c.classes.map { k in
+                c.filterStats(k).flatMap { $0.generated > 0 ? Double($0.accepted + $0.surplus) / Double($0.generated) : nil }
+            }))
+        }
+        if let cas = c.headlineCAS {
+            series.append(.init(label: "CAS accuracy (\(cas.test))", color: "#40c057", values: c.classes.map { k in
+                cas.perClass.first { $0.classIndex == k }.map(\.accuracy)
+            }))
+        }
+        guard !series.isEmpty else { return "" }
+        return "<div id=\"class-chart\">" + ClassChart.svg(classes: c.classes, names: c.manifest.classes, series: series)
+            + "</div>\n<p class=\"muted\">One bar per class in index order; hover a bar for its class and value.</p>\n"
+    }
+
+    /// The first `perRow` samples of a class side by side, one PNG, shown at `scale` times its size.
+    static func strip(_ data: Dataset, classIndex k: Int, scale: Int) -> String {
         let picked = Array((0..<data.count).lazy.filter { data.labels[$0] == k }.prefix(perRow))
         guard !picked.isEmpty else { return "<span class=\"muted\">none</span>" }
         var strip = ImageGrid(rows: 1, columns: picked.count, channels: data.channels, cellHeight: data.height,
                               cellWidth: data.width, gap: 1, background: 255)
         for (column, i) in picked.enumerated() { strip.place(data.image(i), row: 0, column: column) }
-        return "<img class=\"strip\" alt=\"samples of class \(k)\" width=\"\(strip.width * 2)\" height=\"\(strip.height * 2)\" src=\"data:image/png;base64,\(Data(strip.png).base64EncodedString())\">"
+        return "<img class=\"strip\" alt=\"samples of class \(k)\" width=\"\(strip.width * scale)\" height=\"\(strip.height * scale)\" src=\"data:image/png;base64,\(Data(strip.png).base64EncodedString())\">"
     }
 
     static func image(_ data: Dataset, index i: Int, scale: Int, cls: String) -> String {

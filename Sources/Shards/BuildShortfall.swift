@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A selected class that kept fewer samples than its shards planned (the filter's attempt budget
 /// ran out for it).
@@ -41,11 +42,16 @@ extension Manifest {
     }
 
     /// "52 of 60 planned samples (Pullover 8 short, 12 of 20; Coat 20 short, 0 of 20)", or nil when
-    /// nothing fell short.
+    /// nothing fell short. Past `shortfallClassesListed` classes the rest are counted, not listed,
+    /// so a 100-class build's message stays a line a reader takes in ("...; and 70 more classes").
     public var shortfallText: String? {
         let short = shortfall
         guard !short.isEmpty else { return nil }
-        let classes = short.map { "\($0.name) \($0.missing) short, \($0.kept) of \($0.planned)" }.joined(separator: "; ")
-        return "\(numSamples) of \(plannedSamplesOfShards) planned samples (\(classes))"
+        let listed = short.prefix(Self.shortfallClassesListed)
+        var classes = listed.map { "\($0.name) \($0.missing) short, \($0.kept) of \($0.planned)" }
+        if short.count > listed.count { classes.append("and \(counted(short.count - listed.count, "more class", plural: "more classes"))") }
+        return "\(numSamples) of \(plannedSamplesOfShards) planned samples (\(classes.joined(separator: "; ")))"
     }
+
+    public static let shortfallClassesListed = 10
 }

@@ -198,6 +198,27 @@ struct BuildTests {
         let grid = try ShardPreview.grid(back, perRow: 4)
         let image = try PNG.decode(grid.png)
         #expect(grid.rows == Array(0..<10) && image.width == 4 * 28 + 5 * 2 && image.height == 10 * 28 + 11 * 2)
+        #expect(grid.blocks == 1)
+    }
+
+    /// Past 25 classes the preview's rows wrap into equal blocks side by side, one empty cell
+    /// between blocks, classes in order down each block; RGB stays RGB.
+    @Test(arguments: [(100, 4, 25), (30, 2, 15), (25, 1, 25)])
+    func previewWrapsManyClassesIntoBlocks(classes: Int, blocks: Int, rows: Int) throws {
+        let side = 4, perRow = 2
+        // Sample i is class i % classes with all its pixels (i % classes); two samples per class.
+        let count = 2 * classes
+        let pixels = (0..<count).flatMap { i in [UInt8](repeating: UInt8(i % classes), count: 3 * side * side) }
+        let data = Dataset(name: "many", pixels: pixels, count: count, channels: 3, height: side, width: side,
+                           labels: (0..<count).map { $0 % classes }, classNames: (0..<classes).map { "c\($0)" })
+        let grid = try ShardPreview.grid(data, perRow: perRow)
+        let image = try PNG.decode(grid.png)
+        let columns = blocks * perRow + blocks - 1
+        #expect(grid.blocks == blocks && grid.rows == Array(0..<classes) && image.channels == 3)
+        #expect(image.width == columns * side + (columns - 1) * 2 + 4 && image.height == rows * side + (rows - 1) * 2 + 4)
+        // The last class sits in the last block, at its row, first cell.
+        let last = classes - 1, top = 2 + (last % rows) * (side + 2), left = 2 + (last / rows) * (perRow + 1) * (side + 2)
+        #expect(image.pixels[top * image.width + left] == UInt8(last))
     }
 
     @Test func foreignWebDatasetLoadsWithoutManifest() throws {

@@ -10,14 +10,16 @@ import Training
 
 /// Small random networks for CaG's plumbing and gradients (no training needed).
 enum Fixtures {
-    static func classifierCard(classes: Int, side: Int = 8, arch: String = "ref-cnn") -> ModelCard {
+    /// Gray, or RGB with a mean and std of its own per channel (as CIFAR's).
+    static func classifierCard(classes: Int, side: Int = 8, arch: String = "ref-cnn", channels: Int = 1) -> ModelCard {
         ModelCard(kind: "classifier", arch: arch, classNames: (0..<classes).map { "class\($0)" },
-                  channels: 1, height: side, width: side, mean: [0.3], std: [0.35])
+                  channels: channels, height: side, width: side,
+                  mean: channels == 1 ? [0.3] : [0.49, 0.48, 0.45], std: channels == 1 ? [0.35] : [0.25, 0.24, 0.26])
     }
 
     /// A random classifier whose batch norms have non-trivial running statistics.
-    static func classifier(classes: Int, side: Int = 8, seed: UInt64 = 1, arch: String = "ref-cnn") throws -> Classifier {
-        let model = try Architectures.classifier(classifierCard(classes: classes, side: side, arch: arch), seed: seed)
+    static func classifier(classes: Int, side: Int = 8, seed: UInt64 = 1, arch: String = "ref-cnn", channels: Int = 1) throws -> Classifier {
+        let model = try Architectures.classifier(classifierCard(classes: classes, side: side, arch: arch, channels: channels), seed: seed)
         var rng = RNG(seed: seed &+ 100)
         for (_, bn) in batchNormLayers(of: model) {
             for i in 0..<bn.channels {
@@ -29,8 +31,8 @@ enum Fixtures {
         return model
     }
 
-    static func reconstructor(side: Int = 8, seed: UInt64 = 2) throws -> Reconstructor {
-        try Reconstructor(card: Reconstructor.card(channels: 1, height: side, width: side, hiddenWidth: 4), seed: seed)
+    static func reconstructor(side: Int = 8, seed: UInt64 = 2, channels: Int = 1) throws -> Reconstructor {
+        try Reconstructor(card: Reconstructor.card(channels: channels, height: side, width: side, hiddenWidth: 4), seed: seed)
     }
 
     /// Made-up statistics with the right shapes for `model`.
@@ -59,10 +61,14 @@ enum Fixtures {
 @Suite struct CaGLossTests {
     /// Every term of the objective at once, through g and two classifiers (an ensemble), from a
     /// low-resolution sigmoid parameter upsampled and shifted: the analytic gradient w.r.t. x
-    /// matches central differences.
-    @Test(arguments: [(CaGConfig.BNStatistics.perClass, CaGConfig.View.reconstruction), (.running, .image), (.perClass, .both)])
-    func compositeObjectiveGradient(bn: CaGConfig.BNStatistics, view: CaGConfig.View) throws {
-        let f1 = try Fixtures.classifier(classes: 3, seed: 11), f2 = try Fixtures.classifier(classes: 3, seed: 12)
+    /// matches central differences. On three channels too (CIFAR's shape in small): g sees (x * m, m)
+    /// with one mask per pixel over the channels, and the batch-norm prior and the distribution loss
+    /// work on the RGB networks' layers.
+    @Test(arguments: [(CaGConfig.BNStatistics.perClass, CaGConfig.View.reconstruction, 1), (.running, .image, 1), (.perClass, .both, 1),
+                      (.perClass, .both, 3)])
+    func compositeObjectiveGradient(bn: CaGConfig.BNStatistics, view: CaGConfig.View, channels: Int) throws {
+        let f1 = try Fixtures.classifier(classes: 3, seed: 11, channels: channels)
+        let f2 = try Fixtures.classifier(classes: 3, seed: 12, channels: channels)
         var config = CaGConfig()
         config.resolutions = [4, 8]
         config.lambdaDiv = 0.7
@@ -76,12 +82,12 @@ enum Fixtures {
         config.view = view
         let sampler = try CaGSampler(classifiers: [CaGClassifier(f1, statistics: Fixtures.statistics(for: f1, seed: 5)),
                                                    CaGClassifier(f2, statistics: Fixtures.statistics(for: f2, seed: 6))],
-                                     reconstructor: try Fixtures.reconstructor(), config: config)
+                                     reconstructor: try Fixtures.reconstructor(channels: channels), config: config)
         var rng = RNG(seed: 9)
         let labels = [0, 0, 0, 2, 2, 1]
         let mask = PatchMask.random(count: labels.count, height: 8, width: 8, patch: 4, ratio: 0.75, rng: &rng)
         let targets = sampler.featureTargets(labels: labels, rng: &rng)
-        let x = randn([labels.count, 1, 4, 4], seed: 21)
+        let x = randn([labels.count, channels, 4, 4], seed: 21)
         // Every part contributes (none silently skipped).
         let (_, parts) = sampler.objective(parameter: x, labels: labels, mask: mask, shift: (1, -1), targets: targets)
         #expect(parts.classification > 0 && parts.diversity != 0 && parts.distribution > 0 && parts.batchNorm > 0)
@@ -89,6 +95,52 @@ enum Fixtures {
         checkGradients([x], eps: 3e-3, rtol: 5e-2, atol: 3e-3) { inputs in
             sampler.objective(parameter: inputs[0], labels: labels, mask: mask, shift: (1, -1), targets: targets).0
         }
+    }
+
+    /// Each channel is normalised with its own mean and std from the card.
+    @Test func normalisationIsPerChannel() throws {
+        let f = try Fixtures.classifier(classes: 2, channels: 3)
+        var config = CaGConfig()
+        config.reconstructor = false
+        config.lambdaBn = 0
+        let sampler = try CaGSampler(classifiers: [CaGClassifier(f, statistics: nil)], reconstructor: nil, config: config)
+        let image = Tensor((0..<(2 * 3 * 8 * 8)).map { Float($0 % 97) / 97 }, shape: [2, 3, 8, 8])
+        let out = sampler.normalize(image, card: f.card).array, pixels = image.array
+        for i in 0..<pixels.count {
+            let c = i / 64 % 3
+            #expect(abs(out[i] - (pixels[i] - f.card.mean[c]) / f.card.std[c]) < 1e-5)
+        }
+    }
+
+    /// The stages come from the image side: side/4, side/2, side when 4 divides it.
+    @Test func progressiveStagesFollowTheImageSide() {
+        #expect(CaGConfig.progressive(side: 28) == [7, 14, 28])
+        #expect(CaGConfig.progressive(side: 32) == [8, 16, 32])
+        #expect(CaGConfig.progressive(side: 30) == [30])
+        var config = CaGConfig()
+        #expect(config.stages(forSide: 32) == [8, 16, 32] && config.totalSteps(side: 32) == 3 * 70)
+        config.progressive = false
+        #expect(config.stages(forSide: 32) == [32])
+    }
+
+    /// A 3x32x32 sampler runs 8 -> 16 -> 32 with the reconstruction module, blur, jitter and the
+    /// batch-norm prior, and emits RGB samples in [0, 1].
+    @Test func rgbSamplesAtThirtyTwoGrowFromEight() throws {
+        let f = try Fixtures.classifier(classes: 3, side: 32, channels: 3)
+        var config = CaGConfig()
+        config.stepsPerStage = [1]
+        config.blurSigma = 0.8
+        config.jitter = 2
+        config.bnStatistics = .running
+        config.output = .reconstruction
+        config.outputMasks = 2
+        let sampler = try CaGSampler(classifiers: [CaGClassifier(f, statistics: nil)],
+                                     reconstructor: try Fixtures.reconstructor(side: 32, channels: 3), config: config)
+        #expect(config.stages(forSide: sampler.side) == [8, 16, 32])
+        var steps = 0
+        let out = sampler.sample(labels: [0, 1], seed: 4) { _, parts in steps += 1; #expect(parts.total.isFinite && parts.batchNorm > 0) }
+        #expect(steps == 3 && out.shape == [2, 3, 32, 32])
+        #expect(out.array.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
 
     /// The same without the reconstruction module and with the clamp parameterisation at full size.

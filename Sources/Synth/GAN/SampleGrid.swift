@@ -3,7 +3,8 @@ import Engine
 import Support
 import Foundation
 
-/// PNG contact sheets for eyeballing generators: one row per class, 1 px gaps.
+/// PNG contact sheets for eyeballing generators: one row per class, 1 px gaps; many classes
+/// wrap into blocks side by side (`ClassRowLayout`).
 public enum SampleGrid {
     /// `perClass` samples of every class of a source.
     public static func write(_ source: SampleSource, perClass: Int = 10, seed: UInt64 = 0, to path: String) throws {
@@ -29,14 +30,16 @@ public enum SampleGrid {
 
     /// `images(row)` gives `columns` images in [0, 1] for each row.
     static func write(rows: Int, columns: Int, imageShape: [Int], to path: String, images: (Int) throws -> Tensor) throws {
-        var grid = ImageGrid(rows: rows, columns: columns, channels: imageShape[0], cellHeight: imageShape[1],
+        let layout = ClassRowLayout(rows: rows, columnsPerRow: columns)
+        var grid = ImageGrid(rows: layout.gridRows, columns: layout.gridColumns, channels: imageShape[0], cellHeight: imageShape[1],
                              cellWidth: imageShape[2], gap: 1, background: 0)
         let size = imageShape.reduce(1, *)
         for row in 0..<rows {
             let x = try images(row)
             for column in 0..<columns {
                 let image = UnsafeBufferPointer(start: x.ptr + column * size, count: size)
-                grid.place(image.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }, row: row, column: column)
+                let cell = layout.cell(row: row, column: column)
+                grid.place(image.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }, row: cell.row, column: cell.column)
             }
         }
         try Files.writeAtomically(grid.png, to: path)

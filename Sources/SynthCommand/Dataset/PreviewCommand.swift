@@ -9,6 +9,8 @@ struct PreviewCommand: ParsableCommand {
         commandName: "preview",
         abstract: "A PNG grid of a dataset: one row per class, its first samples left to right.",
         discussion: """
+        More than \(ClassRowLayout.maxRowsPerBlock) classes (CIFAR-100) wrap into blocks of rows side by side.
+
         Example:
           synth preview data/cag --out cag-preview.png --per-row 16
         """
@@ -23,6 +25,7 @@ struct PreviewCommand: ParsableCommand {
         let spec: DataSpec = dir.contains(":") && !Files.isDirectory(dir) ? try DataSpec(parsing: dir) : .shards(dir: dir)
         let grid = try ShardPreview.grid(try Dataset.load(spec), perRow: perRow)
         try Files.writeAtomically(grid.png, to: out)
-        print("\(out): rows " + grid.rows.map { "\($0) \(grid.classNames[$0])" }.joined(separator: ", "))
+        let layout = grid.blocks > 1 ? "\(counted(grid.rows.count, "class")) in \(grid.blocks) blocks side by side, rows " : "rows "
+        print("\(out): " + layout + grid.rows.map { "\($0) \(grid.classNames[$0])" }.joined(separator: ", "))
     }
 }

@@ -67,7 +67,9 @@ struct CasCommand: ParsableCommand {
         let result = runs[0]
         if let held = result.trainedClasses, let heldSamples = result.trainedClassesTestSamples {
             // Said on stderr so that --json output stays one document.
-            let names = held.map { $0 < testData.classNames.count ? testData.classNames[$0] : String($0) }.joined(separator: ", ")
+            // Ten names at most: a 100-class note stays a line a reader takes in.
+            let names = held.prefix(10).map { $0 < testData.classNames.count ? testData.classNames[$0] : String($0) }.joined(separator: ", ")
+                + (held.count > 10 ? ", and \(held.count - 10) more" : "")
             let present = Set(testData.labels).count
             let over = result.trainedClassesAccuracy.map { String(format: "%.4f", $0) } ?? "n/a"
             FileHandle.standardError.write(Data(("synth: note: \(trainData.name) holds \(held.count) of the \(counted(present, "class")) of \(testData.name) (\(names)): "
