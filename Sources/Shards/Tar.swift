@@ -342,18 +342,11 @@ public final class TarReader {
         }
     }
 
-    /// A member name as one line of a message: control characters and backslashes escaped, at
-    /// most 200 characters (a pax name can be as long as the archive).
+    /// A member name as part of a message: one line (`SynthError.oneLine`), at most 200
+    /// characters (a pax name can be as long as the archive).
     public static func printable(_ name: String) -> String {
-        var out = ""
-        for scalar in name.unicodeScalars.prefix(200) {
-            if scalar.value < 0x20 || scalar.value == 0x7f || scalar == "\\" {
-                out += scalar.escaped(asASCII: true)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return name.unicodeScalars.count > 200 ? out + "..." : out
+        let shown = SynthError.oneLine(String(name.unicodeScalars.prefix(200)))
+        return name.unicodeScalars.count > 200 ? shown + "..." : shown
     }
 
     /// Every remaining member, in archive order.
