@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "synth", targets: ["SynthCommand"]),
         .library(name: "Engine", targets: ["Engine"]),
+        // The readers as functions of one input's bytes, for the libFuzzer package in Fuzz/.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,6 +58,10 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["Support", "Engine", "Synth", "Filter", "Shards", "Models", "Datasets"], swiftSettings: fast),
         // Rendering only: report.md and a self-contained report.html beside a dataset, preview grids.
         .target(name: "Report", dependencies: ["Support", "Engine", "Datasets", "Shards", "Measure", "Filter"], swiftSettings: fast),
+        // Every reader of files from elsewhere as a function of one input (gzip+IDX, PNG, CIFAR,
+        // safetensors, tar, manifest, sample json, data specs): Fuzz/ drives them with libFuzzer,
+        // FuzzTargetsTests replays the committed corpus through them.
+        .target(name: "FuzzTargets", dependencies: ["Support", "Engine", "Shards", "Datasets"]),
         // The `synth` command line.
         .executableTarget(name: "SynthCommand", dependencies: [
             "Support", "Engine", "Models", "Datasets", "Shards", "Training", "Measure", "Filter", "Synth", "Pipeline", "Report",
@@ -78,6 +84,7 @@ let package = Package(
         .testTarget(name: "FilterTests", dependencies: ["Support", "Filter", "Shards", "Models", "Datasets", "Engine"]),
         // Runs the built `synth` binary as a subprocess (exit codes, one-line messages, crash and resume).
         .testTarget(name: "CommandTests", dependencies: ["SynthCommand", "Support", "Shards", "Datasets", "Models", "Training", "Measure", "Synth", "Engine", "TestSupport", "PipelineFixtures"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "SynthTests", dependencies: ["Support", "Synth", "Training", "Engine", "Models", "Datasets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -59,7 +59,7 @@ enum CIFAR {
     private static func classNames(in dir: String, file: String, count: Int) throws -> [String]? {
         let path = join(dir, file)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let bytes = try Files.read(path)
+        let bytes = try Files.read(path, atMost: 1 << 20)
         let names = String(decoding: bytes, as: UTF8.self)
             .split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }

@@ -13,9 +13,38 @@ enum IDX {
         let payload: ArraySlice<UInt8>
     }
 
-    /// Reads an IDX file (gzip or raw) of unsigned bytes with the given magic number.
+    /// The largest payload synth reads from one IDX file (2 GiB; Fashion-MNIST's train images are
+    /// 47 MB). A header claiming more is refused before anything is allocated for it.
+    static let maxPayloadBytes = 1 << 31
+
+    /// Reads an IDX file (gzip or raw) of unsigned bytes with the given magic number. A gzip file's
+    /// header is inflated first; its dimensions then bound the rest: a claim above
+    /// `maxPayloadBytes` or above what the compressed file can expand to is refused at once, and
+    /// decompression stops at the size the header promises.
     static func read(_ path: String, magic: UInt32, what: String) throws -> Array {
-        let bytes = try Gzip.read(path)
+        let file = try Files.read(path)
+        let rank = Int(magic & 0xff)
+        let header = 4 + 4 * rank
+        guard Gzip.isGzip(file) else { return try parse(file, path: path, magic: magic, what: what) }
+        let head = try Gzip.decompress(file, path: path, limit: header).bytes
+        let dims = try parseHeader(head, path: path, magic: magic, what: what)
+        let expected = payloadSize(dims)
+        let shape = dims.map(String.init).joined(separator: "x")
+        guard expected <= maxPayloadBytes else {
+            throw SynthError.file(path, "header says \(shape) = \(expected) bytes, more than the \(maxPayloadBytes) bytes synth reads from an IDX file")
+        }
+        guard header + expected <= Gzip.mostOutput(ofCompressed: file.count) else {
+            throw SynthError.file(path, "truncated IDX payload: header says \(shape) = \(expected) bytes, more than the \(file.count)-byte gzip file can hold")
+        }
+        let inflated = try Gzip.decompress(file, path: path, limit: header + expected)
+        guard !inflated.exceedsLimit else {
+            throw SynthError.file(path, "unexpected trailing data: header says \(shape) = \(expected) bytes, the gzip stream holds more")
+        }
+        return try parse(inflated.bytes, path: path, magic: magic, what: what)
+    }
+
+    /// The dimensions of an IDX header at the start of `bytes`.
+    private static func parseHeader(_ bytes: [UInt8], path: String, magic: UInt32, what: String) throws -> [Int] {
         func u32(_ at: Int) -> UInt32 {
             UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
         }
@@ -31,12 +60,23 @@ enum IDX {
         guard bytes.count >= header else {
             throw SynthError.file(path, "truncated IDX header (\(bytes.count) of \(header) bytes)")
         }
-        let dims = (0..<rank).map { Int(u32(4 + 4 * $0)) }
-        // A corrupt header can claim more than 2^63 bytes; saturate instead of trapping.
-        let expected = dims.reduce(1) { total, d in
+        return (0..<rank).map { Int(u32(4 + 4 * $0)) }
+    }
+
+    /// The payload bytes `dims` call for; a corrupt header can claim more than 2^63 bytes, which
+    /// saturates instead of trapping.
+    private static func payloadSize(_ dims: [Int]) -> Int {
+        dims.reduce(1) { total, d in
             let (product, overflow) = total.multipliedReportingOverflow(by: d)
             return overflow ? Int.max : product
         }
+    }
+
+    /// A whole decompressed IDX file: header, then exactly the payload it promises.
+    private static func parse(_ bytes: [UInt8], path: String, magic: UInt32, what: String) throws -> Array {
+        let dims = try parseHeader(bytes, path: path, magic: magic, what: what)
+        let header = 4 + 4 * dims.count
+        let expected = payloadSize(dims)
         let actual = bytes.count - header
         guard actual == expected else {
             let shape = dims.map(String.init).joined(separator: "x")

@@ -41,6 +41,11 @@ public enum PNG {
     /// Largest decoded image accepted (bytes), so a corrupt header cannot ask for gigabytes.
     public static let maxDecodedBytes = 1 << 28
 
+    /// How many decoded bytes one byte of PNG can stand for at most: deflate expands 1032:1, and
+    /// a 1-bit palette pixel becomes 4 bytes of RGBA (32 per stored byte). A header that claims
+    /// more than the file can hold is refused before the image is allocated.
+    static let maxDecodedPerFileByte = 1032 * 32
+
     /// Decodes any PNG to 8-bit gray (gray files) or RGB (colour and palette files). 16-bit
     /// samples are scaled to 8 bits (assumed sRGB-encoded when no gAMA/sRGB chunk says otherwise);
     /// an alpha channel is dropped, not composited, as `PIL.Image.convert("L"/"RGB")` does.
@@ -59,16 +64,25 @@ public enum PNG {
             let alpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
             let channels = color ? 3 : 1, stored = channels + (alpha ? 1 : 0)
             let width = Int(image.width), height = Int(image.height)
-            guard width * height * stored <= maxDecodedBytes else {
+            // Both are below 2^32, so the product of three cannot overflow after the first check.
+            guard width * height <= maxDecodedBytes, width * height * stored <= maxDecodedBytes else {
                 png_image_free(&image)
-                throw SynthError.file(path, "PNG of \(width)x\(height) pixels is too large")
+                throw SynthError.file(path, "PNG of \(width)x\(height) pixels is too large (synth decodes at most \(maxDecodedBytes) bytes)")
+            }
+            guard width * height * stored <= bytes.count * maxDecodedPerFileByte else {
+                png_image_free(&image)
+                throw SynthError.file(path, "corrupt PNG: its header claims \(width)x\(height) pixels, more than \(bytes.count) bytes can hold")
             }
             image.format = (color ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY))
                 | (alpha ? UInt32(PNG_FORMAT_FLAG_ALPHA) : 0)
             image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
-            var decoded = [UInt8](repeating: 0, count: width * height * stored)
-            let ok = decoded.withUnsafeMutableBytes {
-                png_image_finish_read(&image, nil, $0.baseAddress, 0, nil)
+            // Uninitialised: libpng writes every byte or fails, and a failure leaves no page touched
+            // that the data did not reach.
+            var ok: Int32 = 0
+            let size = width * height * stored
+            let decoded = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                ok = png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil)
+                count = ok != 0 ? size : 0
             }
             guard ok != 0 else { throw SynthError.file(path, "corrupt PNG: \(message(of: &image))") }
             let pixels = stored == 1 ? decoded : deinterleave(decoded, plane: width * height, stride: stored, keep: channels)

@@ -117,8 +117,12 @@ public struct Manifest: Codable, Equatable, Sendable {
         }
     }
 
+    /// The largest manifest.json read (256 MiB: a million shards' entries fit in a few hundred
+    /// bytes each); a larger file is refused before it is read.
+    public static let maxFileSize = 1 << 28
+
     public static func read(_ path: String) throws -> Manifest {
-        try decode(try Files.read(path), path: path)
+        try decode(try Files.read(path, atMost: maxFileSize), path: path)
     }
 
     private static func pathText(_ keys: [CodingKey]) -> String {
@@ -350,7 +354,7 @@ public struct ShardRecord: Codable, Equatable, Sendable {
     }
 
     public static func read(_ path: String) throws -> ShardRecord {
-        guard let r = try? JSONDecoder().decode(ShardRecord.self, from: Data(try Files.read(path))) else {
+        guard let r = try? JSONDecoder().decode(ShardRecord.self, from: Data(try Files.read(path, atMost: Manifest.maxFileSize))) else {
             throw SynthError.file(path, "unreadable resume record")
         }
         return r

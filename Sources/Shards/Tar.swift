@@ -224,8 +224,14 @@ public struct TarMember: Sendable {
 /// Reads the regular-file members of a tar archive (any tar dialect libarchive knows, plain or
 /// gzip-compressed), in archive order, strictly: a damaged header, a truncated member, or an
 /// archive that stops without its end-of-archive block is an error naming the file, never a
-/// silently shorter list. Directories, links and other non-regular members are skipped, as
-/// WebDataset's readers skip them.
+/// silently shorter list. Directories are skipped, as WebDataset's readers skip them; a member
+/// that is a link, a device, a fifo or a socket, or whose name is absolute or holds `..`, is
+/// refused (DESIGN "foreign shards"): nothing synth reads comes from outside the archive or is
+/// named for a place outside its directory.
+///
+/// Allocation is bounded by the archive: a member's size must fit in the bytes after its header
+/// (uncompressed) or in what the compressed file can expand to (deflate's 1032:1), and never
+/// exceeds `maxMemberSize`.
 public final class TarReader {
     public let path: String
     /// Members larger than this are refused before allocating for them.
@@ -281,30 +287,66 @@ public final class TarReader {
             guard let name = (archive_entry_pathname_utf8(entry) ?? archive_entry_pathname(entry)).map({ String(cString: $0) }) else {
                 throw fail("a member name cannot be decoded" + (lastName.map { " (after member '\($0)')" } ?? ""))
             }
-            lastName = name
+            let shown = TarReader.printable(name)
+            lastName = shown
+            if let problem = TarReader.hostileProblem(name: name, entry: entry) {
+                throw SynthError.file(path, "member '\(shown)' \(problem); synth refuses absolute names, '..', links and devices in tar shards")
+            }
             guard (archive_entry_filetype(entry) & Glibc.S_IFMT) == Glibc.S_IFREG else { continue }
             let size = Int(archive_entry_size(entry))
             guard size >= 0, size <= TarReader.maxMemberSize else {
-                throw SynthError.file(path, "member '\(name)' claims \(size) bytes, more than synth reads")
+                throw SynthError.file(path, "member '\(shown)' claims \(size) bytes, more than synth reads (at most \(TarReader.maxMemberSize) per member)")
             }
             // Uncompressed, the data must fit in what follows the header: a cut archive or a damaged
             // size field is caught before allocating for it.
             if archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE {
                 let remaining = fileSize - Int(archive_read_header_position(a)) - 512
                 guard size <= remaining else {
-                    throw SynthError.file(path, "truncated tar archive: member '\(name)' needs \(size) bytes but at most \(max(remaining, 0)) follow its header")
+                    throw SynthError.file(path, "truncated tar archive: member '\(shown)' needs \(size) bytes but at most \(max(remaining, 0)) follow its header")
+                }
+            } else {
+                // Compressed, what follows cannot expand more than deflate's 1032:1.
+                let (most, overflow) = fileSize.multipliedReportingOverflow(by: 1032)
+                guard overflow || size <= most else {
+                    throw SynthError.file(path, "member '\(shown)' claims \(size) bytes, more than the \(fileSize)-byte compressed archive can hold")
                 }
             }
             let bytes = try [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
                 while count < size {
                     let got = archive_read_data(a, buffer.baseAddress! + count, size - count)
-                    if got < 0 { throw fail("member '\(name)'") }
-                    if got == 0 { throw fail("member '\(name)' ends after \(count) of \(size) bytes") }
+                    if got < 0 { throw fail("member '\(shown)'") }
+                    if got == 0 { throw fail("member '\(shown)' ends after \(count) of \(size) bytes") }
                     count += got
                 }
             }
             return TarMember(name: name, bytes: bytes)
         }
+    }
+
+    /// Why a member may not be read at all (DESIGN "foreign shards"), nil when it may: a name that
+    /// is absolute or climbs with `..` would place a sample (or, for a tool that extracts, a file)
+    /// outside the archive's directory; links and devices point at things outside the archive.
+    /// Directories are harmless (skipped); every other non-regular type is refused.
+    static func hostileProblem(name: String, entry: OpaquePointer) -> String? {
+        if name.hasPrefix("/") { return "has an absolute name" }
+        if name.split(separator: "/", omittingEmptySubsequences: false).contains("..") { return "has '..' in its name" }
+        if archive_entry_hardlink(entry) != nil { return "is a hard link" }
+        switch archive_entry_filetype(entry) & Glibc.S_IFMT {
+        case Glibc.S_IFREG, Glibc.S_IFDIR: return nil
+        case Glibc.S_IFLNK: return "is a symbolic link"
+        case Glibc.S_IFCHR: return "is a character device"
+        case Glibc.S_IFBLK: return "is a block device"
+        case Glibc.S_IFIFO: return "is a fifo"
+        case Glibc.S_IFSOCK: return "is a socket"
+        default: return "is not a regular file or directory"
+        }
+    }
+
+    /// A member name as part of a message: one line (`SynthError.oneLine`), at most 200
+    /// characters (a pax name can be as long as the archive).
+    public static func printable(_ name: String) -> String {
+        let shown = SynthError.oneLine(String(name.unicodeScalars.prefix(200)))
+        return name.unicodeScalars.count > 200 ? shown + "..." : shown
     }
 
     /// Every remaining member, in archive order.
@@ -332,7 +374,7 @@ public final class TarReader {
     private var afterLast: String? { lastName.map { "after member '\($0)'" } }
 
     private func fail(_ context: String? = nil) -> SynthError {
-        let text = archive.flatMap { archive_error_string($0) }.map { String(cString: $0) } ?? "unreadable tar archive"
+        let text = archive.flatMap { archive_error_string($0) }.map { TarReader.printable(String(cString: $0)) } ?? "unreadable tar archive"
         return SynthError.file(path, context.map { "\($0): \(text)" } ?? text)
     }
 }

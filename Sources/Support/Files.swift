@@ -3,8 +3,9 @@ import Foundation
 /// Every file operation synth does, written once: whole-file reads, all-or-nothing writes,
 /// listing, renames made durable, and errno in the words a one-line message uses.
 public enum Files {
-    /// The bytes of a regular file, or a one-line error naming it.
-    public static func read(_ path: String) throws -> [UInt8] {
+    /// The bytes of a regular file, or a one-line error naming it. A file larger than `limit`
+    /// bytes (a reader's stated cap) is refused before anything is allocated for it.
+    public static func read(_ path: String, atMost limit: Int = Int.max) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SynthError.file(path, describe(errno: errno)) }
         defer { close(fd) }
@@ -16,6 +17,7 @@ public enum Files {
         default: throw SynthError.file(path, "not a regular file")
         }
         let size = Int(st.st_size)
+        guard size <= limit else { throw SynthError.file(path, "\(size) bytes, more than the \(limit) synth reads from such a file") }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         let failure: Int32? = bytes.withUnsafeMutableBytes { raw in

@@ -67,4 +67,19 @@ import Testing
         // Shards loader by now, a missing directory is a one-line error naming it.
         expectSynthError(mentioning: "some/dir") { _ = try Dataset.load(spec: "shards:some/dir") }
     }
+
+    /// Fuzzing finding (Fuzz/corpus/data-spec/finding-carriage-return): a spec holding control
+    /// characters was quoted as it stood, so the one-line message became several lines on a
+    /// terminal. Messages escape them now (SynthError.oneLine).
+    @Test func controlCharactersInASpecStayOnOneLine() {
+        do {
+            _ = try DataSpec(parsing: "s\0\0\r\nt@12")
+            Issue.record("parsed")
+        } catch {
+            let message = "\(error)"
+            #expect(message == #"data spec "s\0\0\r\nt@12": unknown kind "s\0\0\r\nt" (expected one of fashion-mnist, idx, cifar10, cifar100, folder, shards)"#, "\(message)")
+            let lines = message.split(whereSeparator: \.isNewline).count
+            #expect(lines == 1)
+        }
+    }
 }

@@ -82,16 +82,16 @@ public enum ShardsDataset {
             func flush() throws {
                 guard let k = key else { return }
                 guard let png, let cls else {
-                    throw SynthError.file(path, "sample '\(k)' lacks a .png or a .cls member")
+                    throw SynthError.file(path, "sample '\(TarReader.printable(k))' lacks a .png or a .cls member")
                 }
-                let image = try PNG.decode(png, path: "\(path): \(k).png")
+                let image = try PNG.decode(png, path: "\(path): \(TarReader.printable(k)).png")
                 if let (c, h, w) = shape {
                     guard image.channels == c, image.height == h, image.width == w else {
-                        throw SynthError.file(path, "sample '\(k)' is \(image.channels)x\(image.height)x\(image.width), \(firstImage) is \(c)x\(h)x\(w)")
+                        throw SynthError.file(path, "sample '\(TarReader.printable(k))' is \(image.channels)x\(image.height)x\(image.width), \(firstImage) is \(c)x\(h)x\(w)")
                     }
                 } else {
                     shape = (image.channels, image.height, image.width)
-                    firstImage = "\(tar):\(k)"
+                    firstImage = "\(tar):\(TarReader.printable(k))"
                 }
                 pixels += image.pixels
                 labels.append(cls)
@@ -109,7 +109,7 @@ public enum ShardsDataset {
                 if ext == "cls" {
                     let text = String(decoding: m.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                     guard let v = Int(text), v >= 0, v < 100_000 else {
-                        throw SynthError.file(path, "member '\(m.name)' is not a class index")
+                        throw SynthError.file(path, "member '\(TarReader.printable(m.name))' is not a class index")
                     }
                     cls = v
                 }
