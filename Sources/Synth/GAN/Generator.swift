@@ -5,8 +5,7 @@ import Support
 ///   F(x) = c2(relu(b2(c1(up(relu(b1(x)))))))        with b1, b2 conditional batch norms
 ///   add:    y = F(x) + up(c_sc(x))    (c_sc, a 1x1 conv, only when the width changes)
 ///   concat: y = c_sc(concat(F(x), up(x)))   (c_sc: 1x1 conv from out+in to out channels)
-/// A 1x1 conv commutes with nearest up-sampling, so the add shortcut convolves before up-sampling;
-/// c1 runs on the small input with its taps summed per output phase (`upsampleConv2d`).
+/// A 1x1 conv commutes with nearest up-sampling, so the add shortcut convolves before up-sampling.
 final class GeneratorBlock: Layer {
     let b1: GeneratorBatchNorm, c1: Conv2d, b2: GeneratorBatchNorm, c2: Conv2d
     let cSC: Conv2d?
@@ -29,7 +28,7 @@ final class GeneratorBlock: Layer {
     }
 
     func callAsFunction(_ x: Tensor, labels: [Int]) -> Tensor {
-        let h = c2(relu(b2(upsampleConv2d(relu(b1(x, labels: labels)), c1.weight, c1.bias), labels: labels)))
+        let h = c2(relu(b2(c1(upsample2x(relu(b1(x, labels: labels)))), labels: labels)))
         switch block {
         case .add: return h + upsample2x(cSC.map { $0(x) } ?? x)
         case .concat: return cSC!(concat([h, upsample2x(x)]))
