@@ -36,38 +36,28 @@ private let phaseTaps: [[ClosedRange<Int>]] = [[0...0, 1...2], [0...1, 2...2]]
 /// weight [O, C, 3, 3] -> the four phase kernels [4O, C, 2, 2], phase p = 2a + b first:
 /// K[p*O + o, c, ty, tx] = sum of weight[o, c, dy, dx] over dy in phaseTaps[a][ty], dx in phaseTaps[b][tx].
 func upsamplePhaseKernels(_ weight: Tensor) -> Tensor {
-    let o = weight.shape[0], c = weight.shape[1], planes = o * c
-    let out = Tensor(uninitialized: [4 * o, c, 2, 2])
+    let planes = weight.shape[0] * weight.shape[1]
+    let out = Tensor(zeros: [4 * weight.shape[0], weight.shape[1], 2, 2])
     let w = weight.ptr, k = out.ptr
-    for a in 0..<2 {
-        for b in 0..<2 {
-            let phase = k + (2 * a + b) * planes * 4
-            for plane in 0..<planes {
-                let src = w + plane * 9, dst = phase + plane * 4
-                for ty in 0..<2 {
-                    for tx in 0..<2 {
-                        var s: Float = 0
-                        for dy in phaseTaps[a][ty] { for dx in phaseTaps[b][tx] { s += src[dy * 3 + dx] } }
-                        dst[ty * 2 + tx] = s
-                    }
-                }
-            }
-        }
-    }
+    forEachPhaseTap(planes: planes) { entry, tap in k[entry] += w[tap] }
     return out.withBackward(parents: [weight]) { out in
         // Each 3x3 tap receives the gradient of every phase-kernel entry it was summed into.
         let g = out.grad!.pointer, gw = weight.gradPtr
-        for a in 0..<2 {
-            for b in 0..<2 {
-                let phase = g + (2 * a + b) * planes * 4
-                for plane in 0..<planes {
-                    let src = phase + plane * 4, dst = gw + plane * 9
-                    for ty in 0..<2 {
-                        for tx in 0..<2 {
-                            let v = src[ty * 2 + tx]
-                            for dy in phaseTaps[a][ty] { for dx in phaseTaps[b][tx] { dst[dy * 3 + dx] += v } }
-                        }
-                    }
+        forEachPhaseTap(planes: planes) { entry, tap in gw[tap] += g[entry] }
+    }
+}
+
+/// body(entry, tap) for every 3x3 tap summed into a phase-kernel entry, in one fixed order:
+/// `entry` indexes the kernels [4O, C, 2, 2], `tap` the weight [O, C, 3, 3] (`planes` = O*C).
+@inline(__always)
+private func forEachPhaseTap(planes: Int, _ body: (_ entry: Int, _ tap: Int) -> Void) {
+    for phase in 0..<4 {
+        let a = phase / 2, b = phase % 2
+        for plane in 0..<planes {
+            for t in 0..<4 {
+                let ty = t / 2, tx = t % 2, entry = (phase * planes + plane) * 4 + t
+                for dy in phaseTaps[a][ty] {
+                    for dx in phaseTaps[b][tx] { body(entry, plane * 9 + dy * 3 + dx) }
                 }
             }
         }
