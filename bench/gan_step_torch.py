@@ -2,9 +2,8 @@
 optimisers and EMA; Debian's python3-torch on the CPU, 2 threads).
 Usage: gan_step_torch.py [steps=60] [batch=64] [block=concat] [width=24]
 Prints ms per step over the steps after 10 warm-up steps."""
-import sys, os, time, torch, torch.nn.functional as F
+import sys, os, gzip, time, numpy as np, torch, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, '/work/shared/reference')
 from resgan import Generator, Discriminator
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2"))); torch.manual_seed(0)
 
@@ -14,11 +13,22 @@ block = sys.argv[3] if len(sys.argv) > 3 else 'concat'
 width = int(sys.argv[4]) if len(sys.argv) > 4 else 24
 warm = 10
 
+def fashion_mnist_train():
+    """Fashion-MNIST train where synth reads it: $SYNTH_DATA_DIR (the four files or a
+    fashion-mnist folder holding them), else Debian's dataset-fashion-mnist package."""
+    root = os.environ.get('SYNTH_DATA_DIR') or '/usr/share/datasets/fashion-mnist'
+    if os.path.isdir(os.path.join(root, 'fashion-mnist')): root = os.path.join(root, 'fashion-mnist')
+    def read(name, offset):
+        path = os.path.join(root, name)
+        opener = gzip.open if os.path.exists(path + '.gz') else open
+        with opener(path + '.gz' if opener is gzip.open else path, 'rb') as f:
+            return np.frombuffer(f.read(), np.uint8, offset=offset)
+    return read('train-images-idx3-ubyte', 16).reshape(-1, 1, 28, 28), read('train-labels-idx1-ubyte', 8).astype(np.int64)
+
 try:
-    from fmnist import load
-    Xu, yu = load('train')
+    Xu, yu = fashion_mnist_train()
     X = torch.tensor(Xu, dtype=torch.float32) / 127.5 - 1; Y = torch.tensor(yu)
-except Exception:  # no dataset: random images cost the same
+except OSError:  # no dataset: random images cost the same
     X = torch.rand(60000, 1, 28, 28) * 2 - 1; Y = torch.randint(0, 10, (60000,))
 
 G = Generator(block=block, width=width); D = Discriminator(block=block, width=width)

@@ -182,6 +182,39 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
         #expect(x.grad!.pointer[6] == 3 && x.grad!.pointer[3] == 1)
     }
 
+    // MARK: upsampleConv2d
+
+    @Test(arguments: [(2, 3, 4, 5, 2, true), (1, 2, 3, 3, 3, false), (3, 1, 1, 2, 2, true)])
+    func upsampleConv2dGradients(_ c: (Int, Int, Int, Int, Int, Bool)) {
+        let (n, cin, h, w, cout, hasBias) = c
+        let x = randn([n, cin, h, w], seed: 40), wt = randn([cout, cin, 3, 3], seed: 41, scale: 0.5)
+        let b = randn([cout], seed: 42)
+        checkGradients(hasBias ? [x, wt, b] : [x, wt]) { upsampleConv2d($0[0], $0[1], hasBias ? $0[2] : nil) }
+    }
+
+    @Test func upsamplePhaseKernelsAndInterleaveGradients() {
+        let wt = randn([3, 2, 3, 3], seed: 43)
+        checkGradients([wt]) { upsamplePhaseKernels($0[0]) }
+        let t = randn([2, 8, 4, 5], seed: 44), b = randn([2], seed: 45)
+        checkGradients([t, b]) { interleavePhases($0[0], $0[1]) }
+    }
+
+    @Test func upsampleConv2dIsConvOfTheUpsampledInput() {
+        // Values and all three gradients against up-sampling first, as the generator did before:
+        // the same products, summed in another order.
+        let x = randn([3, 4, 5, 6], seed: 46), wt = randn([3, 4, 3, 3], seed: 47), b = randn([3], seed: 48)
+        var results: [[[Float]]] = []
+        for fused in [false, true] {
+            x.zeroGrad(); wt.zeroGrad(); b.zeroGrad()
+            let y = fused ? upsampleConv2d(x, wt, b)
+                          : conv2d(resize(x, height: 10, width: 12, mode: .nearest), wt, b, padding: 1)
+            #expect(y.shape == [3, 3, 10, 12])
+            y.backward(seed: randn(y.shape, seed: 49, requiresGrad: false))
+            results.append([y.array, x.grad!.buffer.map { $0 }, wt.grad!.buffer.map { $0 }, b.grad!.buffer.map { $0 }])
+        }
+        for (a, e) in zip(results[1], results[0]) { expectClose(a, e, tol: 1e-4) }
+    }
+
     // MARK: resize
 
     @Test func resizeGradients() {

@@ -33,6 +33,22 @@ import Support
         }
     }
 
+    /// The generator's up-sampling conv (phase kernels -> conv2d -> interleave), forward and gradients.
+    static func upsampleConv(n: Int, hw: Int) -> [[Float]] {
+        let x = randn([n, 8, hw, hw], seed: 18), w = randn([4, 8, 3, 3], seed: 19, scale: 0.3), b = randn([4], seed: 20)
+        let y = upsampleConv2d(x, w, b)
+        sum(y * y).backward()
+        return [y.array] + [x, w, b].map { Array($0.grad!.buffer) }
+    }
+
+    @Test(arguments: [(1, 7), (64, 7), (64, 14)])
+    func upsampleConvIsTheSameOnAnyNumberOfThreads(_ c: (Int, Int)) {
+        let reference = Parallel.withThreads(1) { Self.upsampleConv(n: c.0, hw: c.1) }
+        for threads in [2, 3] {
+            #expect(Parallel.withThreads(threads) { Self.upsampleConv(n: c.0, hw: c.1) } == reference, "\(threads) threads")
+        }
+    }
+
     @Test func mapIsInPartOrderOnAnyNumberOfThreads() {
         for threads in [1, 2, 3] {
             #expect(Parallel.withThreads(threads) { Parallel.map(7) { $0 * $0 } } == (0..<7).map { $0 * $0 }, "\(threads) threads")

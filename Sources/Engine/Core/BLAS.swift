@@ -1,4 +1,5 @@
 import CBLAS
+import Synchronization
 
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, with op(A) m x k,
 /// op(B) k x n. Leading dimensions default to the packed ones.
@@ -11,6 +12,7 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
     let ldb = ldb ?? (transB ? k : n)
     let ldc = ldc ?? n
     _ = BLASThreads.configured
+    GEMMCount.add(2 * m * n * k)
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
@@ -26,4 +28,13 @@ public enum BLASThreads {
         set(1)
         return true
     }()
+}
+
+/// The floating-point operations of every GEMM run so far (2mnk each), for the benchmarks'
+/// achieved GFLOP/s: they read it before and after their workload.
+public enum GEMMCount {
+    private static let total = Atomic<Int>(0)
+    public static var flops: Int { total.load(ordering: .relaxed) }
+    @inline(__always)
+    static func add(_ n: Int) { total.add(n, ordering: .relaxed) }
 }

@@ -9,7 +9,7 @@ struct BenchCaGCommand: ParsableCommand {
         commandName: "cag",
         abstract: "The CaG inversion loop of torch_cag_loop.py: ref-recon in front of ref-cnn, random weights.",
         discussion: """
-        Same work as python3 ../shared/reference/torch_cag_loop.py [batch] [steps] [side]: a fresh random patch mask each step, x -> g(x * m, m) -> ref-cnn features and logits, cross-entropy plus 0.1 x the cosine diversity loss, Adam (lr 0.05) on x only. Prints image-steps per second.
+        Same work as python3 ../shared/reference/torch_cag_loop.py [batch] [steps] [side]: a fresh random patch mask each step, x -> g(x * m, m) -> ref-cnn features and logits, cross-entropy plus 0.1 x the cosine diversity loss, Adam (lr 0.05) on x only. Prints image-steps per second, and the GEMM work's GFLOP/s against an sgemm timed in the same run.
 
         Example:
           synth bench cag
@@ -49,14 +49,20 @@ struct BenchCaGCommand: ParsableCommand {
         config.batch = batch
         let sampler = try CaGSampler(classifiers: [CaGClassifier(f, statistics: nil)], reconstructor: g, config: config)
         let labels = (0..<batch).map { $0 % classes }
+        let flops0 = GEMMCount.flops
         let start = Date()
         _ = sampler.sample(labels: labels, seed: 0)
         let dt = Date().timeIntervalSince(start)
         let rate = Double(steps * batch) / dt
+        let flops = GEMMCount.flops - flops0
+        // The FLOP-heaviest GEMM of the loop: ref-cnn's second conv (32 -> 64 channels, 3x3).
+        let roof = SgemmRoof.measure(m: 64, n: 4096, k: 288)
         if json {
-            print(JSONOutput.string(["image_steps_per_second": rate, "seconds": dt, "steps": Double(steps), "batch": Double(batch), "side": Double(side)]))
+            print(JSONOutput.string(["image_steps_per_second": rate, "seconds": dt, "steps": Double(steps), "batch": Double(batch), "side": Double(side),
+                                     "gemm_gflops": Double(flops) / dt / 1e9, "roof_gflops": roof.gflops]))
         } else {
             print(String(format: "image-steps/s %.0f (%d steps, batch %d, %dx%d, %.2f s)", rate, steps, batch, side, side, dt))
+            print(roof.describe(flops: flops, seconds: dt))
         }
     }
 }

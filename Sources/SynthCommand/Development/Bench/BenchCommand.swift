@@ -6,6 +6,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the throughput of synth's hot loops (see BENCHMARKS.md).",
-        subcommands: [BenchTrainCommand.self, BenchCaGCommand.self, BenchInputGradientCommand.self]
+        subcommands: [BenchTrainCommand.self, BenchCaGCommand.self, BenchGANCommand.self, BenchInputGradientCommand.self]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Engine
 import Foundation
 import Models
 import Support
@@ -12,7 +13,7 @@ struct BenchTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Time training epochs of ref-cnn on Fashion-MNIST (compare with torch_train_epoch.py).",
         discussion: """
-        Prints seconds, test accuracy, samples/s and peak memory.
+        Prints seconds, test accuracy, samples/s, peak memory, and the GEMM work's GFLOP/s against an sgemm timed in the same run.
 
         Example:
           synth bench train --epochs 1
@@ -34,19 +35,25 @@ struct BenchTrainCommand: ParsableCommand {
         let model = try Architectures.classifier(card, seed: 0)
         let trainer = ClassifierTrainer(config: TrainingConfig(length: .epochs(epochs), batchSize: batch, seed: 0))
         let cpu0 = ProcessTimes.cpuSeconds()
+        let flops0 = GEMMCount.flops
         let t0 = Date()
         try trainer.train(model, on: train)
         let seconds = Date().timeIntervalSince(t0)
         let cpu = ProcessTimes.cpuSeconds() - cpu0
+        let flops = GEMMCount.flops - flops0
+        // The FLOP-heaviest GEMM of ref-cnn: its second conv (32 -> 64 channels, 3x3) on a chunk.
+        let roof = SgemmRoof.measure(m: 64, n: 4096, k: 288)
         let acc = try Evaluation.run(model, on: testSet).accuracy
         let result = BenchTrainResult(arch: arch, epochs: epochs, batch: batch, seconds: seconds, cpuSeconds: cpu,
                                       samplesPerSecond: Double(epochs * train.count) / seconds, testAccuracy: acc,
-                                      peakResidentMB: ProcessTimes.peakResidentMB(), cores: Parallel.cores)
+                                      peakResidentMB: ProcessTimes.peakResidentMB(), cores: Parallel.cores,
+                                      gemmGflops: Double(flops) / seconds / 1e9, roofGflops: roof.gflops)
         if json {
             print(JSONOutput.string(result))
         } else {
             print(String(format: "seconds %.2f acc %.4f  (%.0f samples/s, cpu %.1f s, peak RSS %.0f MB, %d cores)",
                          seconds, acc, result.samplesPerSecond, cpu, result.peakResidentMB, Parallel.cores))
+            print(roof.describe(flops: flops, seconds: seconds))
         }
     }
 }
@@ -55,6 +62,8 @@ struct BenchTrainResult: Encodable {
     let arch: String, epochs: Int, batch: Int
     let seconds: Double, cpuSeconds: Double, samplesPerSecond: Double, testAccuracy: Double
     let peakResidentMB: Double, cores: Int
+    /// GEMM FLOPs of the epochs per second, and the sgemm roof timed after them.
+    let gemmGflops: Double, roofGflops: Double
 }
 
 enum ProcessTimes {
