@@ -34,20 +34,27 @@ struct BenchInputGradientCommand: ParsableCommand {
         let x = Tensor(zeros: [batch] + f.card.inputShape, requiresGrad: true)
         rng.fillUniform(x.ptr, count: x.count, low: 0, high: 1)
         var times: [Double] = []
+        var flops = 0
         for i in 0...repeats {
+            let flops0 = GEMMCount.flops
             x.zeroGrad()
             let start = Date()
             let logits = f(x)
             let r = Tensor(filled: 1, shape: logits.shape)
             logits.backward(seed: r)
             if i > 0 { times.append(Date().timeIntervalSince(start) * 1000) }
+            flops = GEMMCount.flops - flops0   // the same work every repeat
         }
         let median = times.sorted()[times.count / 2]
+        // A representative GEMM of a small CNN: a 64 -> 64-channel 3x3 conv over a 32x32 batch.
+        let roof = SgemmRoof.measure(m: 64, n: 4096, k: 576)
         if json {
-            print(JSONOutput.string(["milliseconds": median, "batch": Double(batch), "repeats": Double(repeats)]))
+            print(JSONOutput.string(["milliseconds": median, "batch": Double(batch), "repeats": Double(repeats),
+                                     "gemm_gflops": Double(flops) / (median / 1000) / 1e9, "roof_gflops": roof.gflops]))
         } else {
             print(String(format: "forward + backward to the input: %.1f ms (median of %d, batch %d, %@)", median, repeats, batch,
                          f.card.inputShape.map(String.init).joined(separator: "x")))
+            print(roof.describe(flops: flops, seconds: median / 1000))
         }
     }
 }
