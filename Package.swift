@@ -61,7 +61,7 @@ let package = Package(
         // Every reader of files from elsewhere as a function of one input (gzip+IDX, PNG, CIFAR,
         // safetensors, tar, manifest, sample json, data specs): Fuzz/ drives them with libFuzzer,
         // FuzzTargetsTests replays the committed corpus through them.
-        .target(name: "FuzzTargets", dependencies: ["Support", "Engine", "Shards", "Datasets"]),
+        .target(name: "FuzzTargets", dependencies: ["Support", "Engine", "Shards", "Datasets", "ONNX"]),
         // The `synth` command line.
         .executableTarget(name: "SynthCommand", dependencies: [
             "Support", "Engine", "Models", "Datasets", "Shards", "Training", "Measure", "Filter", "Synth", "Pipeline", "Report",

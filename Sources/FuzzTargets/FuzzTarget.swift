@@ -1,6 +1,7 @@
 import Datasets
 import Engine
 import Foundation
+import ONNX
 import Shards
 import Support
 
@@ -28,6 +29,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case sampleJSON = "sample-json"
     /// `DataSpec(parsing:)`; a spec that parses must parse back from its description.
     case dataSpec = "data-spec"
+    /// `ONNXModel(bytes:)`: the protobuf, the graph's mapping onto Engine ops, constant folding and
+    /// the trial run on a batch of 2 that import does.
+    case onnx
 
     /// Runs one input through the target; returns only if the readers kept the contract.
     public func run(_ bytes: [UInt8]) {
@@ -63,6 +67,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             check {
                 if case .failure(let f) = SampleRecord.parse(bytes) { throw SynthError("sample.json: \(f.reason)") }
             }
+        case .onnx:
+            check { _ = try ONNXModel(bytes: bytes, path: "input.onnx") }
         case .dataSpec:
             check {
                 let spec = try DataSpec(parsing: String(decoding: bytes, as: UTF8.self))
