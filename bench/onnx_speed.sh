@@ -12,7 +12,8 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 /usr/bin/python3 - "$batch" "$repeats" <<'PY'
 import sys, time, runpy, torch
 m = runpy.run_path("Tests/ONNXTests/onnx_models.py")
-torch.manual_seed(0)
+# Debian's torch starts on one OpenMP thread here; synth uses both cores, so torch does too.
+torch.set_num_threads(2); torch.manual_seed(0)
 net = m["ResNet18CIFAR"]().eval()
 for p in net.parameters(): p.requires_grad_(False)
 batch, repeats = int(sys.argv[1]), int(sys.argv[2])
