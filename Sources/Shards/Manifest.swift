@@ -224,7 +224,8 @@ public struct BuildRecord: Codable, Equatable, Sendable {
         return FileDigest.of(Array(try! e.encode(self))).sha256
     }
 
-    public var shardCount: Int { (plannedSamples + shardSize - 1) / shardSize }
+    /// Written so that no value a manifest can hold overflows (a hostile planned_samples near Int.max).
+    public var shardCount: Int { shardSize > 0 && plannedSamples > 0 ? (plannedSamples - 1) / shardSize + 1 : 0 }
 
     /// How a model file is recorded: its file name, without the directory it was read from.
     public static func modelName(_ path: String) -> String { (path as NSString).lastPathComponent }
@@ -304,7 +305,8 @@ public struct ClassStats: Codable, Equatable, Sendable {
 
     /// Every candidate is in exactly one of the counts.
     public var countsAddUp: Bool {
-        generated == accepted + surplus + rejectedWrongClass + rejectedLowConfidence + (rejectedNearCopy ?? 0)
+        let parts = [accepted, surplus, rejectedWrongClass, rejectedLowConfidence, rejectedNearCopy ?? 0]
+        return nonNegativeSum(parts) == generated
     }
 
     /// All counts zero; `countsNearCopies` (a build with --reject-near-copies) records
@@ -388,4 +390,17 @@ extension Manifest {
         return Manifest(name: name, classes: classes, imageShape: imageShape, shardlist: entries,
                         build: build, filter: filter, part: part)
     }
+}
+
+/// The sum of counts read from a file, or nil when one is negative or the sum overflows: counts in a
+/// hostile manifest must fail a check, never trap.
+public func nonNegativeSum<S: Sequence<Int>>(_ counts: S) -> Int? {
+    var total = 0
+    for n in counts {
+        guard n >= 0 else { return nil }
+        let (t, overflow) = total.addingReportingOverflow(n)
+        if overflow { return nil }
+        total = t
+    }
+    return total
 }

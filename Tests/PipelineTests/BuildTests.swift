@@ -119,6 +119,32 @@ struct BuildTests {
         expectSynthError(mentioning: "ds-000001.tar") { _ = try ShardMerge.merge(dir: dir.file("ds")) }
     }
 
+    @Test func mergeRefusesPartCountsThatOverflowWhenSummed() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        for w in [0, 1] {
+            var o = Self.options(dir.file("ds"), filter: nil)
+            o.workers = 2
+            o.worker = w
+            try Self.build(o)
+        }
+        // Each part alone adds up (surplus absorbs the extra candidates); the two sums pass Int.max.
+        for w in [0, 1] {
+            let path = dir.file("ds/manifest.part-\(w)-of-2.json")
+            var object = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            var filter = try #require(object["filter"] as? [String: Any])
+            var classes = try #require(filter["classes"] as? [[String: Any]])
+            let extra = Int.max / 2 + 1
+            classes[0]["generated"] = (classes[0]["generated"] as! Int) + extra
+            classes[0]["surplus"] = (classes[0]["surplus"] as! Int) + extra
+            filter["classes"] = classes
+            object["filter"] = filter
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        }
+        let message = expectSynthError(mentioning: dir.file("ds")) { _ = try ShardMerge.merge(dir: dir.file("ds")) }
+        #expect(message?.contains("too large to add up") == true, "\(message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("ds/manifest.json")))
+    }
+
     @Test func unfilteredBuildHasNoProbsAndFullCounts() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         let s = try Self.build(Self.options(dir.file("u"), filter: nil))

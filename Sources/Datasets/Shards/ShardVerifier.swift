@@ -75,16 +75,26 @@ public enum ShardVerifier {
     }
 
     /// The manifest's own consistency: format markers, shard names and ranges, totals, and the
-    /// filter's accepted counts against the shards' class counts.
-    public static func checkStructure(_ m: Manifest, path: String) throws {
+    /// filter's accepted counts against the shards' class counts. With `part`, the manifest is that
+    /// worker's part (`synth merge` checks each before it sums them) and lists that worker's shards.
+    public static func checkStructure(_ m: Manifest, path: String, part: PartInfo? = nil) throws {
         func bad(_ problem: String) -> SynthError { SynthError.file(path, problem) }
         guard m.kind == "wids-shard-index-v1", m.format == "webdataset", m.members == ["cls", "json", "png"] else {
             throw bad("not a synth WebDataset manifest (__kind__, format or members)")
         }
-        guard m.part == nil else { throw bad("is a worker's part manifest; run synth merge") }
+        if let part {
+            guard m.part == part else { throw bad("its 'part' field does not match its file name") }
+        } else {
+            guard m.part == nil else { throw bad("is a worker's part manifest; run synth merge") }
+        }
         try ShardFiles.checkName(m.name)
         guard m.imageShape.count == 3, m.imageShape[0] == 1 || m.imageShape[0] == 3, m.imageShape[1] > 0, m.imageShape[2] > 0 else {
             throw bad("image_shape must be [1 or 3, height, width]")
+        }
+        // Bounded as a PNG member is, so the image size (and every buffer sized from it) cannot overflow.
+        guard m.imageShape[1] <= PNG.maxDecodedBytes, m.imageShape[2] <= PNG.maxDecodedBytes,
+              m.imageShape.reduce(1, *) <= PNG.maxDecodedBytes else {
+            throw bad("image_shape \(m.imageShape) holds more than \(PNG.maxDecodedBytes) bytes per image")
         }
         let b = m.build
         guard b.command == "build" || b.command == "pack" else { throw bad("build.command must be build or pack") }
@@ -92,15 +102,25 @@ public enum ShardVerifier {
         guard !b.classes.isEmpty, b.classes.allSatisfy({ $0 >= 0 && $0 < m.classes.count }) else {
             throw bad("build.classes must index classes")
         }
-        guard m.shardlist.count == b.shardCount else {
+        // The shards the manifest must list, never materialised: a hostile plan may hold 10^18 of them.
+        let first = max(part?.worker ?? 0, 0), step = max(part?.workers ?? 1, 1)
+        let shards = stride(from: first, to: b.shardCount, by: step)
+        let expected = b.shardCount > first ? (b.shardCount - 1 - first) / step + 1 : 0
+        guard m.shardlist.count == expected else {
+            if let part {
+                throw bad("does not list exactly worker \(part.worker)'s shards \(shards.prefix(5).map(String.init).joined(separator: ","))\(expected > 5 ? ",..." : "")")
+            }
             throw bad("lists \(counted(m.shardlist.count, "shard")), the build plans \(b.shardCount)")
         }
         var total = 0
         var perClass = [Int](repeating: 0, count: m.classes.count)
-        for (s, e) in m.shardlist.enumerated() {
+        for (e, s) in zip(m.shardlist, shards) {
             guard e.url == ShardFiles.shard(m.name, s) else { throw bad("shard \(s) is '\(e.url)', expected '\(ShardFiles.shard(m.name, s))'") }
-            guard e.firstIndex == s * b.shardSize, e.classCounts.count == m.classes.count,
-                  e.classCounts.reduce(0, +) == e.nsamples, e.nsamples <= min(b.shardSize, b.plannedSamples - e.firstIndex) else {
+            // s < shardCount, so s * shardSize < plannedSamples + shardSize; checked anyway, as every
+            // sum of counts below: a hostile manifest fails here, it does not trap.
+            let (first, overflow) = s.multipliedReportingOverflow(by: b.shardSize)
+            guard !overflow, e.firstIndex == first, e.classCounts.count == m.classes.count, e.nsamples >= 0,
+                  nonNegativeSum(e.classCounts) == e.nsamples, e.nsamples <= min(b.shardSize, b.plannedSamples - e.firstIndex) else {
                 throw bad("entry of \(e.url) is inconsistent (first_index, nsamples or class_counts)")
             }
             total += e.nsamples
