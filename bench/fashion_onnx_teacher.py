@@ -54,6 +54,7 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
+    torch.set_num_threads(2)  # Debian's torch starts on one OpenMP thread on these machines
     torch.manual_seed(a.seed)
     x, y = load("train")
     tx, ty = load("test")
