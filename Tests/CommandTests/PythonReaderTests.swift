@@ -188,6 +188,33 @@ struct PythonReaderTests {
         #expect(out?.contains("ok") == true)
     }
 
+    /// README's soft-label loop ("Reading a dataset"), run as written on the filtered gan build: it
+    /// must train, and the targets it read must be the stored probability vectors (one per sample,
+    /// summing to 1, their argmax the class: the build's threshold is 0, so the filter agreed).
+    @Test func readmeSoftLabelLoopRuns() throws {
+        let b = try Self.built.get()
+        let readme = try String(contentsOfFile: ExamplesTests.root + "/README.md", encoding: .utf8)
+        let lines = readme.components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "    # soft-label training on a synth build"), "README lost its soft-label block")
+        let block = lines[start...].prefix { $0.hasPrefix("    ") }.map { String($0.dropFirst(4)) }
+        let code = block.joined(separator: "\n").replacingOccurrences(of: "\"data/gan/*.tar\"", with: "sys.argv[1] + \"/*.tar\"")
+        #expect(code.contains("sys.argv[1]"), "the README block no longer reads data/gan")
+        let check = """
+        import sys
+        \(code)
+        targets = [p for _, p in ds]
+        assert len(targets) == 6, len(targets)
+        for t in targets:
+            assert t.shape == (10,) and abs(float(t.sum()) - 1) < 1e-4, t
+        assert torch.isfinite(loss), loss
+        print("soft", len(targets), "argmax", [int(t.argmax()) for t in targets])
+        """
+        let gan = try #require(b.dirs["gan"])
+        let out = try #require(ReferencePython.run(check, [gan]))
+        let classes = try Self.written(gan).map { $0["cls"] as! Int }
+        #expect(out.contains("soft 6 argmax \(classes)"), "\(out)")
+    }
+
     /// `synth build --out -` read through webdataset's `pipe:` URL gives what the directory build
     /// with the same flags holds (the "gan" build above); an endless stream read for 10 samples
     /// and closed ends synth with exit 0 within a second.
