@@ -40,9 +40,22 @@ public struct ReplaySettings: Codable, Equatable, Sendable {
         arch = try c.decode(String.self, forKey: .arch)
         stepsA = try c.decode(Int.self, forKey: .stepsA); stepsB = try c.decode(Int.self, forKey: .stepsB)
         batchSize = try c.decode(Int.self, forKey: .batchSize); learningRate = try c.decode(Float.self, forKey: .learningRate)
-        cosine = try c.decode(Bool.self, forKey: .cosine); seed = try c.decode(UInt64.self, forKey: .seed)
+        cosine = try c.decode(Bool.self, forKey: .cosine)
+        // A decimal string as every seed synth writes (SeedJSON); results written before read as integers.
+        guard let seed = try c.decodeSeed(forKey: .seed) else {
+            throw DecodingError.keyNotFound(CodingKeys.seed, .init(codingPath: c.codingPath, debugDescription: "no seed"))
+        }
+        self.seed = seed
         // Results written before the option existed replayed the stored labels.
         syntheticLabels = try c.decodeIfPresent(SyntheticReplayLabels.self, forKey: .syntheticLabels) ?? .stored
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(oldClasses, forKey: .oldClasses); try c.encode(newClasses, forKey: .newClasses); try c.encode(arch, forKey: .arch)
+        try c.encode(stepsA, forKey: .stepsA); try c.encode(stepsB, forKey: .stepsB); try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate); try c.encode(cosine, forKey: .cosine)
+        try c.encodeSeed(seed, forKey: .seed); try c.encode(syntheticLabels, forKey: .syntheticLabels)
     }
 
     func config(steps: Int) -> TrainingConfig {

@@ -165,6 +165,17 @@ import Testing
         #expect(try JSONDecoder().decode(ReplaySettings.self, from: Data(old.utf8)).syntheticLabels == .stored)
     }
 
+    /// replay-eval --json writes its seed as every synth seed, a decimal string (the largest seed
+    /// too); results written with an integer seed still read.
+    @Test func replaySettingsWriteTheSeedAsAString() throws {
+        let settings = ReplaySettings(seed: UInt64.max)
+        let text = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        #expect(text.contains(#""seed":"18446744073709551615""#), "\(text)")
+        #expect(try JSONDecoder().decode(ReplaySettings.self, from: Data(text.utf8)) == settings)
+        let old = #"{"old_classes":[0],"new_classes":[1],"arch":"ref-cnn","steps_a":1,"steps_b":1,"batch":1,"lr":0.001,"cosine":true,"seed":7}"#
+        #expect(try JSONDecoder().decode(ReplaySettings.self, from: Data(old.utf8)).seed == 7)
+    }
+
     /// CAS settings land in manifest.json ("evaluations"): the seed is a decimal string there, as
     /// every 64-bit seed a reader loads; curves and manifests written before hold an integer.
     @Test func casSettingsWriteTheSeedAsAString() throws {
