@@ -33,11 +33,12 @@ struct Synth: ParsableCommand {
     /// Runs the command line with synth's exit-code contract: every failure is one line on stderr;
     /// 2 for bad usage or input, 1 for a failed check, never a stack trace.
     static func main() {
-        // Before any work: AVX2 kernels where OpenBLAS fell back to older ones (see BLASKernels).
-        BLASKernels.upgradeProcessIfNeeded()
         // A full disk must surface as a write error (EFBIG/ENOSPC) naming the file, not kill us.
         signal(SIGXFSZ, SIG_IGN)
         do {
+            // Before any work: AVX2 kernels where OpenBLAS fell back to older ones, and no chosen
+            // core the CPU cannot run (see BLASKernels).
+            try BLASKernels.upgradeProcessIfNeeded()
             var command = try parseAsRoot()
             try command.run()
         } catch let e as SynthError {

@@ -20,4 +20,15 @@ import Testing
             if let expected { #expect(last == expected) }
         }
     }
+
+    /// A core the CPU cannot run (AVX-512 kernels on a CPU without AVX-512) is refused in one line
+    /// with exit 2 before any GEMM, instead of an illegal instruction. Runs where the CPU lacks
+    /// avx512f (AMD EPYC machines of this project's kind), else there is no such core to choose.
+    @Test(.enabled(if: !BLASKernels.cpuFlags().isEmpty && !BLASKernels.cpuFlags().contains("avx512f")))
+    func aCoreTheCPUCannotRunIsRefused() throws {
+        let r = try SynthProcess.run(["eval", "--model", "none.safetensors", "--data", "fashion-mnist:test"],
+                                     environment: ["OPENBLAS_CORETYPE": "SkylakeX"])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr == "synth: OPENBLAS_CORETYPE=SkylakeX needs avx512f, which this CPU lacks: unset it or choose a core the CPU runs (Haswell needs avx2 and fma)\n", "\(r.stderr)")
+    }
 }

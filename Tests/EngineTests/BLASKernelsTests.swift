@@ -21,6 +21,20 @@ import Testing
         #expect(BLASKernels.replacement(current: "Prescott", cpuFlags: ["avx2"], environment: [:]) == nil, "no FMA")
     }
 
+    @Test func aChosenCoreTheCPUCannotRunIsNamed() {
+        let avx2Only: Set<String> = ["sse3", "avx", "avx2", "fma"]
+        let problem = BLASKernels.unrunnableChoice(environment: ["OPENBLAS_CORETYPE": "SkylakeX"], cpuFlags: avx2Only)
+        #expect(problem?.contains("OPENBLAS_CORETYPE=SkylakeX needs avx512f") == true, "\(problem ?? "nil")")
+        #expect(BLASKernels.unrunnableChoice(environment: ["OPENBLAS_CORETYPE": "haswell"], cpuFlags: ["sse3", "avx"])?
+            .contains("needs avx2 and fma") == true)
+        // Runnable, unknown to the check, unset, or flags unknown: nothing to say.
+        #expect(BLASKernels.unrunnableChoice(environment: ["OPENBLAS_CORETYPE": "SkylakeX"], cpuFlags: Self.avx2) == nil)
+        #expect(BLASKernels.unrunnableChoice(environment: ["OPENBLAS_CORETYPE": "Haswell"], cpuFlags: avx2Only) == nil)
+        #expect(BLASKernels.unrunnableChoice(environment: ["OPENBLAS_CORETYPE": "Prescott"], cpuFlags: ["sse3"]) == nil)
+        #expect(BLASKernels.unrunnableChoice(environment: [:], cpuFlags: avx2Only) == nil)
+        #expect(BLASKernels.unrunnableChoice(environment: ["OPENBLAS_CORETYPE": "SkylakeX"], cpuFlags: []) == nil)
+    }
+
     @Test func flagsAreReadFromCpuinfo() throws {
         let path = NSTemporaryDirectory() + "cpuinfo-\(UInt64.random(in: 0 ... .max))"
         try "processor\t: 0\nflags\t\t: fpu sse3 avx2 fma\nbugs\t\t: spectre\n".write(toFile: path, atomically: true, encoding: .utf8)

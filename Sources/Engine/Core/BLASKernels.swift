@@ -1,4 +1,5 @@
 import CBLAS
+import Support
 import Foundation
 
 /// Which OpenBLAS kernels synth runs on.
@@ -26,6 +27,24 @@ public enum BLASKernels {
         return vectorCores.contains(current.lowercased()) ? nil : "Haswell"
     }
 
+    /// The instructions a chosen OpenBLAS core needs (those `vectorCores` name); other cores run
+    /// on any x86-64 synth builds for.
+    static let requiredFlags: [String: [String]] = [
+        "haswell": ["avx2", "fma"], "zen": ["avx2", "fma"],
+        "skylakex": ["avx512f"], "cooperlake": ["avx512f"], "sapphirerapids": ["avx512f"],
+    ]
+
+    /// Why the core OPENBLAS_CORETYPE chooses cannot run on this CPU, or nil when it can (or the
+    /// CPU's flags are unknown): OpenBLAS loads such a core without complaint and dies of an
+    /// illegal instruction at the first GEMM (SkylakeX on an AVX2-only EPYC).
+    public static func unrunnableChoice(environment: [String: String], cpuFlags: Set<String>) -> String? {
+        guard let chosen = environment["OPENBLAS_CORETYPE"], !cpuFlags.isEmpty,
+              let needed = requiredFlags[chosen.lowercased()] else { return nil }
+        let missing = needed.filter { !cpuFlags.contains($0) }
+        guard !missing.isEmpty else { return nil }
+        return "OPENBLAS_CORETYPE=\(chosen) needs \(missing.joined(separator: " and ")), which this CPU lacks: unset it or choose a core the CPU runs (Haswell needs avx2 and fma)"
+    }
+
     /// The CPU's feature flags from /proc/cpuinfo (empty where there is none).
     public static func cpuFlags(cpuinfo path: String = "/proc/cpuinfo") -> Set<String> {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
@@ -36,12 +55,15 @@ public enum BLASKernels {
 
     /// Called first thing by the command line: replaces the process with itself under
     /// OPENBLAS_CORETYPE=<replacement> when `replacement` says so. Returns when nothing is to be
-    /// done or the exec failed (then the run goes on with the kernels it has).
-    public static func upgradeProcessIfNeeded() {
+    /// done or the exec failed (then the run goes on with the kernels it has). Throws when the
+    /// chosen core cannot run on this CPU (`unrunnableChoice`).
+    public static func upgradeProcessIfNeeded() throws {
         let environment = ProcessInfo.processInfo.environment
-        // A chosen core needs no look at the CPU: every run with the variable set skips the read.
-        guard environment["OPENBLAS_CORETYPE"] == nil,
-              let core = replacement(current: current, cpuFlags: cpuFlags(), environment: environment) else { return }
+        if environment["OPENBLAS_CORETYPE"] != nil {
+            if let problem = unrunnableChoice(environment: environment, cpuFlags: cpuFlags()) { throw SynthError(problem) }
+            return
+        }
+        guard let core = replacement(current: current, cpuFlags: cpuFlags(), environment: environment) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         unsetenv("OPENBLAS_CORETYPE")
