@@ -118,8 +118,8 @@ public enum ShardVerifier {
             guard e.url == ShardFiles.shard(m.name, s) else { throw bad("shard \(s) is '\(e.url)', expected '\(ShardFiles.shard(m.name, s))'") }
             // s < shardCount, so s * shardSize < plannedSamples + shardSize; checked anyway, as every
             // sum of counts below: a hostile manifest fails here, it does not trap.
-            let (first, overflow) = s.multipliedReportingOverflow(by: b.shardSize)
-            guard !overflow, e.firstIndex == first, e.classCounts.count == m.classes.count, e.nsamples >= 0,
+            let (start, overflow) = s.multipliedReportingOverflow(by: b.shardSize)
+            guard !overflow, e.firstIndex == start, e.classCounts.count == m.classes.count, e.nsamples >= 0,
                   nonNegativeSum(e.classCounts) == e.nsamples, e.nsamples <= min(b.shardSize, b.plannedSamples - e.firstIndex) else {
                 throw bad("entry of \(e.url) is inconsistent (first_index, nsamples or class_counts)")
             }

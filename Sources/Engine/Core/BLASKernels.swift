@@ -17,7 +17,7 @@ public enum BLASKernels {
     public static var current: String { String(cString: openblas_get_corename()) }
 
     /// OpenBLAS core names whose kernels use AVX2 and FMA (or AVX-512) on x86-64.
-    static let vectorCores: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+    static var vectorCores: Set<String> { Set(requiredFlags.keys) }
 
     /// The core to run instead of `current`, or nil to keep it: Haswell when the CPU's flags hold
     /// avx2 and fma, OpenBLAS fell back to older kernels, and nobody chose a core.
@@ -27,8 +27,8 @@ public enum BLASKernels {
         return vectorCores.contains(current.lowercased()) ? nil : "Haswell"
     }
 
-    /// The instructions a chosen OpenBLAS core needs (those `vectorCores` name); other cores run
-    /// on any x86-64 synth builds for.
+    /// The instructions each vector core's kernels need; other cores run on any x86-64 synth
+    /// builds for.
     static let requiredFlags: [String: [String]] = [
         "haswell": ["avx2", "fma"], "zen": ["avx2", "fma"],
         "skylakex": ["avx512f"], "cooperlake": ["avx512f"], "sapphirerapids": ["avx512f"],
