@@ -165,11 +165,13 @@ enum ONNXShapeOps {
         let unknown = dims.indices.filter { dims[$0] == -1 }
         guard unknown.count <= 1, dims.allSatisfy({ $0 >= -1 }) else { throw ONNXProblem("shape \(target) for \(shape)") }
         if let i = unknown.first {
-            let known = dims.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
+            // Counted with overflow checks: a hostile target such as [4, Int.max, -1] must get
+            // the message, not a trap (fuzz finding onnx-reshape-overflow).
+            let known = boundedCount(dims.enumerated().filter { $0.offset != i }.map(\.element)) ?? 0
             guard known > 0, count % known == 0 else { throw ONNXProblem("shape \(target) does not fit \(shape)") }
             dims[i] = count / known
         }
-        guard dims.reduce(1, *) == count else {
+        guard boundedCount(dims) == count else {
             throw ONNXProblem("shape \(target) does not fit \(shape) (\(count) values; a batch size fixed at export? export with dynamic_axes)")
         }
         return dims

@@ -110,17 +110,26 @@ extension Onnx_TensorProto {
     }
 }
 
+/// The number of elements of `shape`, or nil when a dimension is negative or the product
+/// overflows or passes `maximumTensorElements`: shapes computed inside a graph (Reshape targets,
+/// broadcasts) come from the file and must not trap on the way to an error message.
+func boundedCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for d in shape {
+        guard d >= 0 else { return nil }
+        let (p, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow, p <= maximumTensorElements else { return nil }
+        count = p
+    }
+    return count
+}
+
 /// Refuses a value of `shape` larger than synth reads, before it is allocated: a hostile or
 /// corrupt graph (huge pads, strides, broadcasts, a grouped kernel made dense) must not make synth
 /// allocate without bound.
 func checkSize(_ shape: [Int], _ what: String) throws {
-    var count = 1
-    for d in shape {
-        guard d >= 0 else { throw ONNXProblem("\(what) would have shape \(shape)") }
-        let (p, overflow) = count.multipliedReportingOverflow(by: d)
-        guard !overflow, p <= maximumTensorElements else { throw ONNXProblem("\(what) would be \(shape), more than synth computes") }
-        count = p
-    }
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw ONNXProblem("\(what) would have shape \(shape)") }
+    guard boundedCount(shape) != nil else { throw ONNXProblem("\(what) would be \(shape), more than synth computes") }
 }
 
 /// A problem with an imported graph, raised where it is found; `ONNXModel` prefixes the file
