@@ -5,63 +5,27 @@ import Foundation
 import Models
 
 /// Seed 003's Algorithm 1, generalised to an ensemble: a candidate of class y is kept only if the
-/// filter classifiers' mean probability vector has its maximum at y and p[y] > threshold.
-///
-/// Candidates are judged as the exact 8-bit pixels that will be stored (see `Quantize`), each
-/// classifier normalising them with its own checkpoint's mean/std, so what is judged is what is
-/// stored.
+/// filter classifiers' mean probability vector (`EnsembleProbabilities`) has its maximum at y and
+/// p[y] > threshold.
 public final class ConfidenceFilter {
-    public let classifiers: [Classifier]
+    public let ensemble: EnsembleProbabilities
     public let threshold: Float
-    public let classCount: Int
+    public var classifiers: [Classifier] { ensemble.classifiers }
+    public var classCount: Int { ensemble.classCount }
     /// [channels, height, width] every classifier expects.
-    public let imageShape: [Int]
-    /// Images per forward pass (bounds memory; results do not depend on it).
-    public var chunk = 256
-    /// Each classifier's own input normalisation, in classifier order.
-    private let normalizations: [PixelNormalization]
+    public var imageShape: [Int] { ensemble.imageShape }
 
     /// All classifiers must agree on classes and input shape; `names` label them in messages.
     public init(classifiers: [Classifier], names: [String], threshold: Float) throws {
-        guard let first = classifiers.first else { throw SynthError("a filter needs at least one classifier") }
+        guard !classifiers.isEmpty else { throw SynthError("a filter needs at least one classifier") }
         guard threshold >= 0 && threshold < 1 else { throw SynthError("--threshold must be in [0, 1), got \(threshold)") }
-        for (c, name) in zip(classifiers, names) {
-            guard c.card.classes == first.card.classes, c.card.inputShape == first.card.inputShape else {
-                throw SynthError.file(name, "has \(c.card.classes) classes of \(c.card.inputShape) images, \(names[0]) has \(first.card.classes) of \(first.card.inputShape): filter models must agree")
-            }
-        }
-        self.classifiers = classifiers
+        ensemble = try EnsembleProbabilities(classifiers: classifiers, names: names)
         self.threshold = threshold
-        classCount = first.card.classes
-        imageShape = first.card.inputShape
-        normalizations = classifiers.map { PixelNormalization(mean: $0.card.mean, std: $0.card.std, channels: $0.card.channels) }
-        for c in classifiers { c.eval() }
     }
 
-    /// Ensemble-mean class probabilities of `count` images of `imageShape` (planar 8-bit, image
-    /// after image): count * classCount values. The mean is summed in classifier order, so it is
-    /// the same on every run.
+    /// The filter models' mean class probabilities of `count` 8-bit images (see EnsembleProbabilities).
     public func probabilities(_ pixels: UnsafeBufferPointer<UInt8>, count: Int) throws -> [Float] {
-        let size = imageShape.reduce(1, *), k = classCount
-        precondition(pixels.count >= count * size, "ConfidenceFilter: \(pixels.count) bytes for \(count) images")
-        var out = [Float](repeating: 0, count: count * k)
-        var start = 0
-        while start < count {
-            let n = min(chunk, count - start)
-            for (model, normalization) in zip(classifiers, normalizations) {
-                let x = Tensor(uninitialized: [n] + imageShape)
-                normalization.apply(pixels.baseAddress! + start * size, images: n, plane: model.card.height * model.card.width, into: x.ptr)
-                let p = Autodiff.withoutGrad { softmax(model(x)) }
-                let scale = 1 / Float(classifiers.count)
-                for j in 0..<(n * k) {
-                    let v = p.ptr[j]
-                    guard v.isFinite else { throw SynthError("a filter classifier produced a non-finite probability: its weights are broken") }
-                    out[start * k + j] += v * scale
-                }
-            }
-            start += n
-        }
-        return out
+        try ensemble(pixels, count: count)
     }
 
     public enum Verdict: Equatable {

@@ -19,6 +19,9 @@ public struct BuildOptions: Sendable {
     public var classifier: String?
     public var filters: [String] = []
     public var noFilter = false
+    /// --label-model: classifiers whose mean probabilities become each sample's soft label (probs)
+    /// in place of the filter's; with --no-filter, the only soft label.
+    public var labelModels: [String] = []
     public var reconstructor: String?
     public var generators: [String] = []
     public var inputGenerator: String?

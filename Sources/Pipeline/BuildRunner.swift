@@ -63,7 +63,7 @@ public final class BuildRunner {
         record = setup.record
         part = setup.part
         resume = BuildResume(dir: options.out, name: name, record: record, plan: plan, part: part, resume: options.resume)
-        production = ShardProduction(rounds: CandidateRounds(source: source, filter: filter, nearCopies: nearCopies, plan: plan, seed: options.seed),
+        production = ShardProduction(rounds: CandidateRounds(source: source, filter: filter, labeller: setup.labeller, nearCopies: nearCopies, plan: plan, seed: options.seed),
                                      dir: options.out, name: name, buildID: record.id)
     }
 

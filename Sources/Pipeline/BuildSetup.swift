@@ -13,6 +13,9 @@ import Synth
 struct BuildSetup {
     let source: SampleSource
     let filter: ConfidenceFilter?
+    /// --label-model: the models whose mean probabilities are stored as soft labels instead of
+    /// the filter's (nil: the filter's, or none with --no-filter).
+    let labeller: EnsembleProbabilities?
     let nearCopies: (index: NearCopyIndex, rule: NearCopyRule)?
     let plan: BuildPlan
     let record: BuildRecord
@@ -50,6 +53,8 @@ struct BuildSetup {
         }
         let filterPaths = options.noFilter ? [] : options.filters.isEmpty ? [BuildDefaults.filterModel(source: kind)] : options.filters
         filter = try Self.loadFilter(filterPaths, options: options, source: source, models: &models)
+        let labelModels = try Self.loadClassifiers(options.labelModels, role: "label", source: source, models: &models)
+        labeller = labelModels.isEmpty ? nil : try EnsembleProbabilities(classifiers: labelModels, names: options.labelModels)
         nearCopies = try Self.nearCopyCheck(options, imageShape: shape, filter: filter)
 
         let maxAttempts = options.maxAttempts ?? 20 * options.perClass
@@ -68,6 +73,7 @@ struct BuildSetup {
                                  maxAttempts: maxAttempts, classifier: options.classifier.map(modelName), filters: filterPaths.map(modelName),
                                  reconstructor: options.reconstructor.map(modelName), generators: options.generators.map(modelName),
                                  inputGenerator: options.inputGenerator.map(modelName), models: models)
+        record.labelModels = options.labelModels.isEmpty ? nil : options.labelModels.map(modelName)
         if let (_, rule) = nearCopies {
             record.rejectNearCopies = NearCopySettings(real: options.nearCopyReal, pixelRMS: rule.pixelRMS, cosine: rule.cosine)
         }
@@ -82,6 +88,16 @@ struct BuildSetup {
         if options.filters.isEmpty && !Files.exists(paths[0]) {
             throw SynthError.file(paths[0], "default filter model not found (set SYNTH_MODELS_DIR, pass --filter M, or --no-filter)")
         }
+        let classifiers = try loadClassifiers(paths, role: "filter", source: source, models: &models)
+        return try ConfidenceFilter(classifiers: classifiers, names: paths, threshold: Float(options.threshold))
+    }
+
+    /// Classifiers at `paths` for `role` ("filter" or "label"), each checked against the source's
+    /// classes and image shape and appended to `models` with its hash. A filter must not be the
+    /// classifier the source inverts (it would judge its own images); a label model may be (the
+    /// teacher's probabilities are a soft label a user may want).
+    private static func loadClassifiers(_ paths: [String], role: String, source: SampleSource,
+                                        models: inout [ModelRecord]) throws -> [Classifier] {
         var classifiers: [Classifier] = []
         for path in paths {
             let c = try ModelFile.loadClassifier(path)
@@ -93,13 +109,13 @@ struct BuildSetup {
             }
             let digest = try FileDigest.read(path).digest
             let sha = digest.sha256
-            if models.contains(where: { $0.role == "classifier" && $0.sha256 == sha }) {
+            if role == "filter" && models.contains(where: { $0.role == "classifier" && $0.sha256 == sha }) {
                 throw SynthError.file(path, "is the classifier the source inverts; the filter must be another model (see --filter)")
             }
             classifiers.append(c)
-            models.append(ModelRecord(role: "filter", path: BuildRecord.modelName(path), sha256: sha, bytes: digest.size))
+            models.append(ModelRecord(role: role, path: BuildRecord.modelName(path), sha256: sha, bytes: digest.size))
         }
-        return try ConfidenceFilter(classifiers: classifiers, names: paths, threshold: Float(options.threshold))
+        return classifiers
     }
 
     /// --reject-near-copies: the real images indexed (with the first filter model's features when

@@ -50,7 +50,7 @@ public final class BuildStream {
         plan.endless = endless
         self.plan = plan
         source = setup.source
-        production = ShardProduction(rounds: CandidateRounds(source: setup.source, filter: setup.filter, nearCopies: setup.nearCopies,
+        production = ShardProduction(rounds: CandidateRounds(source: setup.source, filter: setup.filter, labeller: setup.labeller, nearCopies: setup.nearCopies,
                                                              plan: plan, seed: options.seed),
                                      dir: "", name: options.shardName, buildID: setup.record.id)
     }

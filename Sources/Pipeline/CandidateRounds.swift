@@ -6,12 +6,15 @@ import Synth
 /// One class's share of one shard: rounds of candidates from the source until `needed` pass or the
 /// budget is spent. Each round's candidates go through the filter's classifiers in one forward
 /// pass and each gets one verdict, which decides the near-copy check, the keep and the count; a
-/// kept sample stores the very probabilities it was judged on.
+/// kept sample stores the very probabilities it was judged on, or with --label-model the label
+/// models' probabilities of its stored pixels (computed for the kept candidates only).
 struct CandidateRounds {
-    /// A kept candidate: the 8-bit pixels that were judged and are stored, the filter's
-    /// probabilities (nil with --no-filter), and how to regenerate it (round seed, slot, batch size).
+    /// A kept candidate: the 8-bit pixels that were judged and are stored, the filter's confidence
+    /// in its class (nil with --no-filter), its soft label (the filter's probabilities, or the label
+    /// models'; nil when there is neither), and how to regenerate it (round seed, slot, batch size).
     struct Kept {
         var pixels: [UInt8]
+        var confidence: Float?
         var probs: [Float]?
         var seed: UInt64
         var slot: Int
@@ -20,6 +23,8 @@ struct CandidateRounds {
 
     let source: SampleSource
     let filter: ConfidenceFilter?
+    /// --label-model's ensemble: the soft labels of kept samples (nil: the filter's probabilities).
+    let labeller: EnsembleProbabilities?
     /// --reject-near-copies: the real images and the rule candidates are checked against.
     let nearCopies: (index: NearCopyIndex, rule: NearCopyRule)?
     let plan: BuildPlan
@@ -61,8 +66,9 @@ struct CandidateRounds {
                 let matches = try batch.withUnsafeBufferPointer { try index.match($0, count: passing.count) }
                 for (j, slot) in passing.enumerated() where rule.isNearCopy(matches[j]) { copies[slot] = true }
             }
+            var taken: [Int] = []
             for slot in 0..<size {
-                let take = passes(slot) && !copies[slot] && kept.count < needed
+                let take = passes(slot) && !copies[slot] && kept.count + taken.count < needed
                 if copies[slot] {
                     stats.recordNearCopy()
                 } else if let verdicts {
@@ -70,10 +76,17 @@ struct CandidateRounds {
                 } else {
                     stats.recordUnfiltered(kept: take)
                 }
-                if take {
-                    kept.append(Kept(pixels: Array(pixels[(slot * imageBytes)..<((slot + 1) * imageBytes)]),
-                                     probs: probs == nil ? nil : Array(row(slot)), seed: roundSeed, slot: slot, batch: size))
-                }
+                if take { taken.append(slot) }
+            }
+            // The kept candidates' pixels, one after another: what is stored, and what the label models see.
+            var takenPixels: [UInt8] = []
+            takenPixels.reserveCapacity(taken.count * imageBytes)
+            for slot in taken { takenPixels += pixels[(slot * imageBytes)..<((slot + 1) * imageBytes)] }
+            let labels = try labeller.map { l in try takenPixels.withUnsafeBufferPointer { try l($0, count: taken.count) } }
+            for (j, slot) in taken.enumerated() {
+                let soft = labels.map { Array($0[(j * k)..<((j + 1) * k)]) } ?? probs.map { _ in Array(row(slot)) }
+                kept.append(Kept(pixels: Array(takenPixels[(j * imageBytes)..<((j + 1) * imageBytes)]),
+                                 confidence: probs.map { $0[slot * k + c] }, probs: soft, seed: roundSeed, slot: slot, batch: size))
             }
             previous = size
             round += 1

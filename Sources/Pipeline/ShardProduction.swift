@@ -48,7 +48,7 @@ struct ShardProduction {
         return SampleEncoder(imageShape: source.imageShape).encode(samples.count) { k in
             let p = samples[k], sample = p.kept
             let record = SampleRecord(classIndex: p.cls, className: names[p.cls], source: sourceName,
-                                      confidence: sample.probs.map { $0[p.cls] }, probs: sample.probs,
+                                      confidence: sample.confidence, probs: sample.probs,
                                       seed: sample.seed, slot: sample.slot, batch: sample.batch)
             return SampleEncoder.Sample(index: p.index, record: record, pixels: sample.pixels[...])
         }

@@ -186,6 +186,10 @@ public struct BuildRecord: Codable, Equatable, Sendable {
     public var maxAttempts: Int?
     public var classifier: String?
     public var filters: [String]
+    /// `--label-model`: the models whose mean probabilities are the samples' probs (soft labels);
+    /// nil: probs are the filter's (and absent with --no-filter). Left out of the JSON when nil,
+    /// so records written before it keep their id.
+    public var labelModels: [String]?
     public var reconstructor: String?
     public var generators: [String]
     public var inputGenerator: String?
@@ -198,7 +202,7 @@ public struct BuildRecord: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case command, tool, source, sourceOptions = "source_options", sourceSettings = "source_settings", seed
         case classes, perClass = "per_class", plannedSamples = "planned_samples", shardSize = "shard_size"
-        case threshold, maxAttempts = "max_attempts", classifier, filters, reconstructor, generators
+        case threshold, maxAttempts = "max_attempts", classifier, filters, labelModels = "label_models", reconstructor, generators
         case inputGenerator = "input_generator", data, models, rejectNearCopies = "reject_near_copies"
     }
 
@@ -248,7 +252,7 @@ public struct NearCopySettings: Codable, Equatable, Sendable {
 }
 
 public struct ModelRecord: Codable, Equatable, Sendable {
-    /// "classifier", "filter", "reconstructor", "generator", "input-generator" or "source".
+    /// "classifier", "filter", "label" (--label-model), "reconstructor", "generator", "input-generator" or "source".
     public var role: String
     /// The file name (BuildRecord.modelName): the directory it was read from is not recorded.
     public var path: String

@@ -160,6 +160,94 @@ struct BuildTests {
         #expect(json.hasPrefix(#"{"batch":"#) && json.contains(#""class":0,"class_name":"T-shirt/top","seed":"#) && json.hasSuffix(#""source":"replay"}"#))
     }
 
+    /// --label-model: the stored probs are the label models' mean probabilities of the stored
+    /// pixels, acceptance stays the filter's, and the json's confidence stays the filter's p[y].
+    @Test func labelModelsGiveTheSoftLabelsAndLeaveAcceptanceAlone() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        let filter = try Fixtures.classifier(), labeller = try Fixtures.classifier(seed: 2)
+        let plain = try Self.build(Self.options(dir.file("f"), filter: filter))
+        var o = Self.options(dir.file("l"), filter: filter)
+        o.labelModels = [labeller]
+        let s = try Self.build(o)
+        let m = s.manifest
+        #expect(m.build.labelModels == [BuildRecord.modelName(labeller)])
+        #expect(m.build.models.map(\.role) == ["filter", "label"])
+        #expect(m.build.id != plain.manifest.build.id, "the label models are part of what the build is")
+        #expect(m.filter == plain.manifest.filter, "the filter's account does not change")
+        #expect(try ShardVerifier.verify(dir: dir.file("l")).samples == m.numSamples)
+
+        let a = try Dataset.load(spec: "shards:\(dir.file("f"))"), b = try Dataset.load(spec: "shards:\(dir.file("l"))")
+        #expect(a.pixels == b.pixels && a.labels == b.labels, "the same candidates are kept")
+        let soft = try #require(b.softLabels)
+        let l = try EnsembleProbabilities(classifiers: [try ModelFile.loadClassifier(labeller)], names: [labeller])
+        let expected = try b.pixels.withUnsafeBufferPointer { try l($0, count: b.count) }
+        let worst = zip(expected, soft).map { abs($0 - $1) }.max() ?? 1
+        #expect(soft.count == b.count * 10 && worst <= 1e-5, "stored soft labels differ from the label model's by \(worst)")
+        #expect(soft != a.softLabels, "a different model gives different probabilities")
+
+        // Each json keeps the filter's confidence in its class.
+        let members = try TarReader.members(of: dir.file("l/" + m.shardlist[0].url))
+        let plainMembers = try TarReader.members(of: dir.file("f/" + plain.manifest.shardlist[0].url))
+        for (x, y) in zip(members, plainMembers) where x.name.hasSuffix(".json") {
+            guard case .success(let r) = SampleRecord.parse(x.bytes), case .success(let q) = SampleRecord.parse(y.bytes) else {
+                Issue.record("\(x.name) does not parse"); continue
+            }
+            #expect(r.confidence == q.confidence && r.probs != q.probs)
+        }
+    }
+
+    @Test func unfilteredBuildWithLabelModelsHasSoftLabels() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        var o = Self.options(dir.file("u"), filter: nil)
+        o.labelModels = [try Fixtures.classifier(), try Fixtures.classifier(seed: 2)]
+        let s = try Self.build(o)
+        #expect(s.manifest.numSamples == 30 && s.manifest.filter?.enabled == false)
+        #expect(try ShardVerifier.verify(dir: dir.file("u")).samples == 30)
+        let data = try Dataset.load(spec: "shards:\(dir.file("u"))")
+        let soft = try #require(data.softLabels)
+        for i in 0..<data.count {
+            let sum = soft[(i * 10)..<(i * 10 + 10)].reduce(0, +)
+            #expect(abs(sum - 1) < 1e-4, "sample \(i): an ensemble mean of probability vectors sums to 1, not \(sum)")
+        }
+        let json = String(decoding: try TarReader.members(of: dir.file("u/ds-000000.tar"))[1].bytes, as: UTF8.self)
+        #expect(json.contains(#""probs":["#) && !json.contains("confidence"), "no filter, so no filter confidence: \(json)")
+    }
+
+    /// A labelled build's probs must be a probability vector: a json edited to break that (and the
+    /// manifest re-hashed, so only the content check can catch it) is refused with its key.
+    @Test func labelledProbsThatDoNotSumToOneAreRefused() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        var o = Self.options(dir.file("u"), filter: nil)
+        o.labelModels = [try Fixtures.classifier()]
+        let m = try Self.build(o).manifest
+        let path = dir.file("u/" + m.shardlist[0].url)
+        var bytes = try FileDigest.read(path).bytes
+        let marker = Array(#""probs":[0."#.utf8)
+        let at = try #require((0...(bytes.count - marker.count)).first { Array(bytes[$0..<($0 + marker.count)]) == marker })
+        let digit = at + marker.count
+        bytes[digit] = bytes[digit] == UInt8(ascii: "9") ? UInt8(ascii: "0") : bytes[digit] + 1
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        var edited = m
+        let e = m.shardlist[0]
+        edited.shardlist[0] = ShardEntry(url: e.url, nsamples: e.nsamples, digest: FileDigest.of(bytes), firstIndex: e.firstIndex, classCounts: e.classCounts)
+        try Data(edited.encoded()).write(to: URL(fileURLWithPath: dir.file("u/manifest.json")))
+        expectSynthError(mentioning: ": json probs sum to", exitCode: 1) { _ = try ShardVerifier.verify(dir: dir.file("u")) }
+    }
+
+    @Test func badLabelModelsFailBeforeTouchingTheOutput() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        var o = Self.options(dir.file("x"), filter: nil)
+        o.labelModels = [dir.file("none.safetensors")]
+        expectSynthError(mentioning: dir.file("none.safetensors")) { try Self.build(o) }
+        let bad = dir.file("bad.safetensors")
+        var bytes = try FileDigest.read(try Fixtures.classifier()).bytes
+        bytes.removeLast(1000)
+        try Data(bytes).write(to: URL(fileURLWithPath: bad))
+        o.labelModels = [bad]
+        expectSynthError(mentioning: bad) { try Self.build(o) }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x")))
+    }
+
     @Test func exhaustedAttemptsLeaveGapsThatVerify() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         var o = Self.options(dir.file("g"), filter: try Fixtures.classifier())

@@ -5,7 +5,8 @@ import Support
 /// Reads one synth shard held in memory and checks everything the manifest promises about it:
 /// the exact tar layout, member names and order, that keys lie in the shard's range and carry the
 /// class the build plan puts there, that .cls, .json and the manifest agree on the label, that the
-/// filter's numbers are consistent (confidence = probs[class] above the threshold, argmax = class),
+/// filter's numbers are consistent (confidence = probs[class] above the threshold, argmax = class;
+/// with label models, probs are theirs: a probability vector, and confidence the filter's alone),
 /// and that every PNG decodes to the dataset's image shape. Used by `verify` and by the `shards:`
 /// loader (which keeps the decoded samples).
 struct ShardInspector {
@@ -33,6 +34,7 @@ struct ShardInspector {
         let shape = manifest.imageShape
         let imageBytes = shape.reduce(1, *)
         let filtered = manifest.filter?.enabled == true
+        let labelled = build.labelModels != nil
         let threshold = Float(manifest.filter?.threshold ?? 0)
         let selected = build.classes
         let lo = entry.firstIndex, hi = min(entry.firstIndex + build.shardSize, build.plannedSamples)
@@ -86,18 +88,30 @@ struct ShardInspector {
                 }
                 guard record.source == build.source else { throw fail("json source '\(record.source)' but the build's is '\(build.source)'") }
                 if filtered {
+                    guard let c = record.confidence else { throw fail("json confidence missing") }
+                    guard c > threshold else { throw fail("confidence \(c) is not above the threshold \(threshold)") }
+                } else if record.confidence != nil {
+                    throw fail("json has a filter confidence but the build has no filter")
+                }
+                if filtered || labelled {
                     guard let probs = record.probs, probs.count == classCount else {
                         throw fail("json probs missing or not \(classCount) values")
                     }
                     guard probs.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw fail("json probs outside [0, 1]") }
-                    guard let c = record.confidence, c == probs[cls] else { throw fail("json confidence is not probs[class]") }
-                    guard c > threshold else { throw fail("confidence \(c) is not above the threshold \(threshold)") }
-                    var best = 0
-                    for j in 1..<classCount where probs[j] > probs[best] { best = j }
-                    guard best == cls else { throw fail("the filter's most probable class is \(best), not \(cls)") }
+                    if labelled {
+                        // The label models' mean probabilities: they sum to 1 up to float rounding
+                        // and the json's shortest decimal form; their argmax may be any class.
+                        let sum = probs.reduce(0, +)
+                        guard abs(sum - 1) < 1e-3 else { throw fail("json probs sum to \(sum), not 1") }
+                    } else {
+                        guard record.confidence == probs[cls] else { throw fail("json confidence is not probs[class]") }
+                        var best = 0
+                        for j in 1..<classCount where probs[j] > probs[best] { best = j }
+                        guard best == cls else { throw fail("the filter's most probable class is \(best), not \(cls)") }
+                    }
                     if keep { out.probs.append(contentsOf: probs) }
-                } else if record.probs != nil || record.confidence != nil {
-                    throw fail("json has filter values but the build has no filter")
+                } else if record.probs != nil {
+                    throw fail("json has probs but the build has no filter and no label models")
                 }
 
                 let image: PNG.Image
