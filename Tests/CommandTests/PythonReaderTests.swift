@@ -43,6 +43,9 @@ struct PythonReaderTests {
             // The largest seed, which the build record must not write as an integer.
             ("gan-latent", ["--source", "gan-latent", "--classes", "0,1", "--per-class", "2", "--shard-size", "2", "--no-filter",
                             "--seed", "18446744073709551615"]),
+            // Soft labels from a label model, with no filter: probs without confidence, label_models in the record.
+            ("labelled", ["--source", "gan-latent", "--classes", "0,1", "--per-class", "2", "--shard-size", "2", "--no-filter",
+                          "--label-model", SourceCommandTests.shippedModels + "/filter-ref-cnn.safetensors"]),
         ] {
             dirs[name] = scratch + "/" + name
             try run(["build"] + args + (args.contains("--seed") ? [] : common) + ["--out", dirs[name]!])
@@ -285,8 +288,8 @@ struct PythonReaderTests {
         assert not v.is_valid(bad)
         print(len(sys.argv) - 2)
         """
-        // Every source, a merged --workers build and its parts, and the filtered replay build of BuildCommandTests.
-        let manifests = ["cag", "gan", "gan-latent", "pack", "workers"].map { b.dirs[$0]! + "/manifest.json" } + b.parts
+        // Every source, a --label-model build, a merged --workers build and its parts, and the filtered replay build of BuildCommandTests.
+        let manifests = ["cag", "gan", "gan-latent", "labelled", "pack", "workers"].map { b.dirs[$0]! + "/manifest.json" } + b.parts
             + [try BuildCommandTests.baseline.get().dir + "/manifest.json"]
         let out = try ReferencePython.run(script, [schema] + manifests)
         #expect(out?.trimmingCharacters(in: .whitespacesAndNewlines) == String(manifests.count))
