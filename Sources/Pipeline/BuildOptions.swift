@@ -20,7 +20,9 @@ public struct BuildOptions: Sendable {
     public var filters: [String] = []
     public var noFilter = false
     /// --label-model: classifiers whose mean probabilities become each sample's soft label (probs)
-    /// in place of the filter's; with --no-filter, the only soft label.
+    /// in place of the filter's; with --no-filter, the only soft label. Empty: a build with the
+    /// default filter takes the default label ensemble (`BuildDefaults.labelModels`), any other
+    /// build the filter's probabilities (none with --no-filter).
     public var labelModels: [String] = []
     public var reconstructor: String?
     public var generators: [String] = []
@@ -76,6 +78,13 @@ public enum BuildDefaults {
     public static func filterModel(source kind: String) -> String {
         Files.join(modelsDirectory, kind == "cag" ? cagFilterFile : ganFilterFile)
     }
+    /// The default soft labels of a build with the default filter: the mean probabilities of
+    /// every classifier the project ships trained on real data (BENCHMARKS.md, "Soft labels"
+    /// measures what an ensemble buys over the filter's own probabilities).
+    public static func labelModels(source kind: String) -> [String] {
+        labelFiles.map { Files.join(modelsDirectory, $0) }
+    }
+    public static let labelFiles = ["filter-resnet-s.safetensors", "filter-ref-cnn.safetensors", "teacher-ref-cnn.safetensors"]
     public static let ganFilterFile = "filter-resnet-s.safetensors"
     public static let cagFilterFile = "filter-ref-cnn.safetensors"
     /// The default feature model of commands not tied to a source (audit).

@@ -53,8 +53,15 @@ struct BuildSetup {
         }
         let filterPaths = options.noFilter ? [] : options.filters.isEmpty ? [BuildDefaults.filterModel(source: kind)] : options.filters
         filter = try Self.loadFilter(filterPaths, options: options, source: source, models: &models)
-        let labelModels = try Self.loadClassifiers(options.labelModels, role: "label", source: source, models: &models)
-        labeller = labelModels.isEmpty ? nil : try EnsembleProbabilities(classifiers: labelModels, names: options.labelModels)
+        // Soft labels: --label-model as given; without it, the default ensemble for a build with the
+        // default filter, the filter's own probabilities for any other.
+        let defaultLabels = options.labelModels.isEmpty && options.filters.isEmpty && !options.noFilter
+        let labelPaths = defaultLabels ? BuildDefaults.labelModels(source: kind) : options.labelModels
+        if defaultLabels, let missing = labelPaths.first(where: { !Files.exists($0) }) {
+            throw SynthError.file(missing, "default label model not found (set SYNTH_MODELS_DIR, or pass --label-model M or --filter M)")
+        }
+        let labelModels = try Self.loadClassifiers(labelPaths, role: "label", source: source, models: &models)
+        labeller = labelModels.isEmpty ? nil : try EnsembleProbabilities(classifiers: labelModels, names: labelPaths)
         nearCopies = try Self.nearCopyCheck(options, imageShape: shape, filter: filter)
 
         let maxAttempts = options.maxAttempts ?? 20 * options.perClass
@@ -73,7 +80,7 @@ struct BuildSetup {
                                  maxAttempts: maxAttempts, classifier: options.classifier.map(modelName), filters: filterPaths.map(modelName),
                                  reconstructor: options.reconstructor.map(modelName), generators: options.generators.map(modelName),
                                  inputGenerator: options.inputGenerator.map(modelName), models: models)
-        record.labelModels = options.labelModels.isEmpty ? nil : options.labelModels.map(modelName)
+        record.labelModels = labelPaths.isEmpty ? nil : labelPaths.map(modelName)
         if let (_, rule) = nearCopies {
             record.rejectNearCopies = NearCopySettings(real: options.nearCopyReal, pixelRMS: rule.pixelRMS, cosine: rule.cosine)
         }

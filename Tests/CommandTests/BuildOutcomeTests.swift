@@ -93,19 +93,25 @@ struct BuildOutcomeTests {
 
     // MARK: - Models at other paths
 
-    /// Two copies of one model file under the same name in different directories.
-    static func modelCopies(_ source: String, name: String, in dir: ScratchDirectory) throws -> (String, String) {
-        for d in ["a", "b"] {
-            try FileManager.default.createDirectory(atPath: dir.file(d), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: source, toPath: dir.file("\(d)/\(name)"))
-        }
+    /// The default label ensemble of a build with the default filter (BuildDefaults.labelFiles).
+    static let defaultLabelFiles = ["filter-resnet-s.safetensors", "filter-ref-cnn.safetensors", "teacher-ref-cnn.safetensors"]
+
+    /// A models directory holding `source` as the default filter and as each default label model.
+    static func modelsDirectory(_ source: String, at path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for name in defaultLabelFiles { try FileManager.default.copyItem(atPath: source, toPath: path + "/" + name) }
+    }
+
+    /// Two such directories with copies of one model file under the same names.
+    static func modelCopies(_ source: String, in dir: ScratchDirectory) throws -> (String, String) {
+        for d in ["a", "b"] { try modelsDirectory(source, at: dir.file(d)) }
         return (dir.file("a"), dir.file("b"))
     }
 
     @Test func modelsAtOtherPathsGiveTheSameBytesAndMerge() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         // The default filter of a replay build is the GAN sources' (filter-resnet-s); SYNTH_MODELS_DIR moves it.
-        let (a, b) = try Self.modelCopies(try Fixtures.classifier(), name: "filter-resnet-s.safetensors", in: dir)
+        let (a, b) = try Self.modelCopies(try Fixtures.classifier(), in: dir)
         // Whether the fixture accepts these images is not what is measured here.
         let args = { (out: String) in Self.buildArgs(out, filter: nil, threshold: "0.1", extra: ["--allow-short"]) }
         let inA = try SynthProcess.run(args(dir.file("in-a")), environment: ["SYNTH_MODELS_DIR": a])
@@ -113,11 +119,13 @@ struct BuildOutcomeTests {
         #expect(inA.status == 0 && inB.status == 0, "\(inA.stderr) \(inB.stderr)")
         #expect(try directoryHashes(dir.file("in-a")) == directoryHashes(dir.file("in-b")))
         let m = try Manifest.read(dir.file("in-a/manifest.json"))
-        #expect(m.build.models.map(\.path) == ["filter-resnet-s.safetensors"] && m.build.filters == ["filter-resnet-s.safetensors"])
+        #expect(m.build.models.map(\.path) == ["filter-resnet-s.safetensors"] + Self.defaultLabelFiles && m.build.filters == ["filter-resnet-s.safetensors"])
+        #expect(m.build.models.map(\.role) == ["filter", "label", "label", "label"] && m.build.labelModels == Self.defaultLabelFiles)
         #expect(!String(decoding: try Self.manifestBytes(dir.file("in-a")), as: UTF8.self).contains(dir.path))
-        // --filter given as different paths to the same file: the same bytes too.
+        // --filter and --label-model given as different paths to the same files: the same bytes too.
+        let labels = Self.defaultLabelFiles.flatMap { ["--label-model", b + "/" + $0] }
         let typed = try SynthProcess.run(Self.buildArgs(dir.file("typed"), filter: b + "/filter-resnet-s.safetensors", threshold: "0.1",
-                                                        extra: ["--allow-short"]))
+                                                        extra: ["--allow-short"] + labels))
         #expect(typed.status == 0, "\(typed.stderr)")
         #expect(try directoryHashes(dir.file("typed")) == directoryHashes(dir.file("in-a")))
 
@@ -131,14 +139,30 @@ struct BuildOutcomeTests {
         #expect(try directoryHashes(parts) == directoryHashes(dir.file("in-a")))
     }
 
+    /// A build with the default filter takes the default label ensemble, so a models directory
+    /// without one of its files is refused naming it, before any output; a build given its filter
+    /// stores the filter's probabilities and needs no label model.
+    @Test func theDefaultFilterBringsTheDefaultLabelEnsemble() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        let models = dir.file("m")
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try Fixtures.classifier(), toPath: models + "/filter-resnet-s.safetensors")
+        let env = ["SYNTH_MODELS_DIR": models]
+        let missing = try SynthProcess.run(Self.buildArgs(dir.file("x"), filter: nil, threshold: "0.1", extra: ["--allow-short"]), environment: env)
+        expectFailure(missing, mentioning: models + "/filter-ref-cnn.safetensors: default label model not found")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x")))
+        let given = try SynthProcess.run(Self.buildArgs(dir.file("y"), filter: models + "/filter-resnet-s.safetensors", threshold: "0.1",
+                                                        extra: ["--allow-short"]), environment: env)
+        #expect(given.status == 0, "\(given.stderr)")
+        let m = try Manifest.read(dir.file("y/manifest.json"))
+        #expect(m.build.labelModels == nil && m.build.models.map(\.role) == ["filter"])
+    }
+
     @Test func partsOfDifferentModelsAreRefusedNamingTheField() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         // Same name and size, other content: only the SHA-256 tells them apart.
         let one = dir.file("one"), two = dir.file("two")
-        for (d, seed) in [(one, UInt64(1)), (two, 2)] {
-            try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: try Fixtures.classifier(seed: seed), toPath: d + "/filter-resnet-s.safetensors")
-        }
+        for (d, seed) in [(one, UInt64(1)), (two, 2)] { try Self.modelsDirectory(try Fixtures.classifier(seed: seed), at: d) }
         let args = { (out: String, worker: String) in
             Self.buildArgs(out, filter: nil, threshold: "0.1", extra: ["--allow-short", "--workers", "2", "--worker", worker])
         }

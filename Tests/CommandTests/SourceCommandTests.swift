@@ -117,8 +117,9 @@ struct SourceCommandTests {
     static let shippedCaG = ["teacher-ref-cnn.safetensors", "teacher-ref-cnn.stats.safetensors", "cag-ref-recon.safetensors",
                              "filter-ref-cnn.safetensors"].map { "\(shippedModels)/\($0)" }
 
-    /// With no model flags, cag inverts the shipped teacher through the shipped reconstructor and
-    /// is judged by its own default filter, the second ref-cnn (not the GANs' resnet-s).
+    /// With no model flags, cag inverts the shipped teacher through the shipped reconstructor, is
+    /// judged by its own default filter, the second ref-cnn (not the GANs' resnet-s), and labelled
+    /// by the default ensemble of every shipped real-data classifier.
     @Test(.enabled(if: exist(shippedCaG), "needs the models scripts/make-models ships"))
     func cagUsesTheShippedModels() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
@@ -130,11 +131,13 @@ struct SourceCommandTests {
         let models = ((try Self.manifest(out))["build"] as? [String: Any])?["models"] as? [[String: Any]] ?? []
         let used = Set(models.map { (($0["path"] as? String).map { ($0 as NSString).lastPathComponent } ?? "") + ":" + ($0["role"] as? String ?? "") })
         #expect(used == ["teacher-ref-cnn.safetensors:classifier", "teacher-ref-cnn.stats.safetensors:statistics",
-                         "cag-ref-recon.safetensors:reconstructor", "filter-ref-cnn.safetensors:filter"], "\(used)")
+                         "cag-ref-recon.safetensors:reconstructor", "filter-ref-cnn.safetensors:filter",
+                         "filter-resnet-s.safetensors:label", "filter-ref-cnn.safetensors:label", "teacher-ref-cnn.safetensors:label"], "\(used)")
     }
 
     /// With no model flags, gan draws from the four shipped concat GANs and gan-latent uses the
-    /// shipped unconditional GAN and its input generator; the default filter judges both.
+    /// shipped unconditional GAN and its input generator; the default filter judges both and the
+    /// default ensemble labels both.
     @Test(.enabled(if: exist(shippedGANs + shippedLatent), "needs the GANs scripts/make-gan-models ships"))
     func ganSourcesUseTheShippedModels() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
@@ -150,6 +153,7 @@ struct SourceCommandTests {
                 #expect(used.contains { $0.0 == file }, "\(source) did not use \(file): \(used)")
             }
             #expect(used.contains { $0 == ("filter-resnet-s.safetensors", "filter") }, "\(used)")
+            #expect(used.filter { $0.1 == "label" }.map(\.0) == BuildOutcomeTests.defaultLabelFiles, "\(used)")
             #expect(try SynthProcess.run(["verify", out]).status == 0)
         }
     }
