@@ -168,15 +168,21 @@ public enum CAS {
         return try Architectures.classifier(card, seed: settings.seed)
     }
 
+    /// A dataset `--soft` can train on: one with stored probability vectors, else the one-line refusal.
+    public static func checkSoftLabels(_ data: Dataset) throws {
+        guard data.softLabels != nil else {
+            throw SynthError("\(data.name): --soft needs stored probability vectors (a shards: dataset built by synth with a filter or --label-model)")
+        }
+    }
+
     /// Trains a fresh classifier on `train` and scores it on `test`.
     public static func run(train: Dataset, test: Dataset, settings: CASSettings,
                            progress: (TrainingProgress) -> Void = { _ in }) throws -> (result: CASResult, model: Classifier) {
         var data = try aligned(train: train, test: test)
         let names = test.classNames
         if settings.soft {
-            guard let soft = data.softLabels else {
-                throw SynthError("\(train.name): --soft needs stored probability vectors (a shards: dataset built by synth with a filter)")
-            }
+            try checkSoftLabels(data)
+            let soft = data.softLabels!
             guard settings.temperature > 0, settings.temperature.isFinite else {
                 throw SynthError("soft-label temperature \(settings.temperature): must be a positive number")
             }

@@ -215,6 +215,34 @@ struct ExperimentCommandTests {
         #expect(try SynthProcess.run(["verify", ds]).status == 0)
     }
 
+    /// compress --soft: the synthetic set trains on its stored probabilities (here from a label
+    /// model, with no filter), the real subsets on their labels; a set without probabilities, or
+    /// a temperature without --soft, is refused before any training.
+    @Test func compressSoftTrainsTheSyntheticSetOnItsProbabilities() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        let ds = dir.file("ds"), plain = dir.file("plain")
+        try Self.replayBuild(ds, extra: ["--label-model", try Fixtures.classifier()])
+        try Self.replayBuild(plain)
+        let common = ["compress", "--real", "fashion-mnist:train@300", "--test", "fashion-mnist:test@200", "--sizes", "50,100",
+                      "--curve", dir.file("curve.json"), "--json"] + Self.tinyTraining
+        let r = try SynthProcess.run(common + ["--synthetic", ds, "--soft", "--temperature", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let table = try Self.json(r.stdout)
+        let curveSettings = (table["curves"] as? [String: Any])?["settings"] as? [String: Any]
+        #expect(curveSettings?["soft"] as? Bool == false, "the real curve trains on hard labels: \(String(describing: curveSettings))")
+        let placed = (table["datasets"] as? [[String: Any]])?.first
+        let settings = (placed?["cas"] as? [String: Any])?["settings"] as? [String: Any]
+        #expect(settings?["soft"] as? Bool == true && settings?["temperature"] as? Double == 2, "\(String(describing: settings))")
+        #expect(placed?["equivalent_same_steps"] != nil)
+
+        // A fresh curve file: refused before the real curve trains.
+        var fresh = common
+        fresh[fresh.firstIndex(of: dir.file("curve.json"))!] = dir.file("fresh.json")
+        expectFailure(try SynthProcess.run(fresh + ["--synthetic", plain, "--soft"]), mentioning: "--soft needs stored probability vectors")
+        #expect(!dir.exists("fresh.json"), "compress trained the real curve before refusing the set")
+        expectFailure(try SynthProcess.run(common + ["--synthetic", ds, "--temperature", "2"]), mentioning: "--temperature 2.0 needs --soft")
+    }
+
     @Test func replayEvalRunsEndToEnd() throws {
         let dir = ScratchDirectory(); defer { dir.cleanup() }
         let old = dir.file("old")

@@ -27,9 +27,30 @@ struct CASOptions: ParsableArguments {
         }
     }
 
-    func settings(soft: Bool = false) -> CASSettings {
+    /// Hard-label settings; SoftLabelOptions.applied(to:) adds --soft and --temperature.
+    func settings() -> CASSettings {
         CASSettings(arch: arch, length: epochs.map { .epochs($0) } ?? .steps(steps ?? CASSettings.defaultSteps), batchSize: batch,
-                    learningRate: lr, cosine: schedule == .cosine, seed: seed, soft: soft)
+                    learningRate: lr, cosine: schedule == .cosine, seed: seed)
+    }
+}
+
+/// --soft and --temperature: how a synthetic set's stored probability vectors are trained on
+/// (cas, compress). One spelling of the flags and their checks.
+struct SoftLabelOptions: ParsableArguments {
+    @Flag(help: "Train on the stored probability vectors (distillation) instead of the hard labels.") var soft = false
+    @Option(parsing: .unconditional, help: "With --soft: the targets' temperature (p^(1/T), renormalised).") var temperature: Float = 1
+
+    func validate() throws {
+        guard temperature > 0, temperature.isFinite else { throw ValidationError("--temperature \(temperature): must be a positive number") }
+        if temperature != 1 && !soft { throw ValidationError("--temperature \(temperature) needs --soft (it tempers the stored probabilities)") }
+    }
+
+    /// `settings` trained this way.
+    func applied(to settings: CASSettings) -> CASSettings {
+        var s = settings
+        s.soft = soft
+        s.temperature = temperature
+        return s
     }
 }
 

@@ -22,14 +22,13 @@ struct CasCommand: ParsableCommand {
                       --epochs 10
           synth cas --train shards:data/gan --seeds 3 --soft --temperature 0.5
 
-        --seeds K trains K classifiers (seeds --seed, --seed + 1, ...) and reports each and their mean and spread (sample standard deviation); a headline figure is the mean of 3. --temperature T (with --soft) trains on the stored probabilities raised to 1/T and renormalised: below 1 sharpens them towards the label the filter gave, above 1 flattens them.
+        --seeds K trains K classifiers (seeds --seed, --seed + 1, ...) and reports each and their mean and spread (sample standard deviation); a headline figure is the mean of 3. --temperature T (with --soft) trains on the stored probabilities raised to 1/T and renormalised: below 1 sharpens them towards their most probable class, above 1 flattens them.
         """
     )
 
     @Option(help: "Training data spec (shards:DIR for a synthetic set; a bare directory is read as shards).") var train: String
     @Option(help: "Test data spec (real data).") var test = "fashion-mnist:test"
-    @Flag(help: "Train on the stored probability vectors (distillation) instead of the hard labels.") var soft = false
-    @Option(parsing: .unconditional, help: "With --soft: the targets' temperature (p^(1/T), renormalised).") var temperature: Float = 1
+    @OptionGroup var labels: SoftLabelOptions
     @Option(parsing: .unconditional, help: "Train this many classifiers (seeds --seed, --seed + 1, ...): mean and spread.") var seeds = 1
     @Option(help: "Also save the trained classifier here (.safetensors).") var saveModel: String?
     @Flag(help: "Do not store the result in the dataset's manifest or rewrite its report.") var noRecord = false
@@ -39,8 +38,6 @@ struct CasCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...100).contains(seeds) else { throw ValidationError("--seeds \(seeds): must be 1 to 100") }
-        guard temperature > 0, temperature.isFinite else { throw ValidationError("--temperature \(temperature): must be a positive number") }
-        if temperature != 1 && !soft { throw ValidationError("--temperature \(temperature) needs --soft (it tempers the stored probabilities)") }
         if seeds > 1 && saveModel != nil { throw ValidationError("--save-model saves one classifier: use it with --seeds 1") }
     }
 
@@ -49,8 +46,7 @@ struct CasCommand: ParsableCommand {
         let trainSpec = try SynthDatasetDir.spec(train)
         let trainData = try Dataset.load(trainSpec)
         let testData = try Dataset.load(spec: test)
-        var settings = training.settings(soft: soft)
-        settings.temperature = temperature
+        let settings = labels.applied(to: training.settings())
         let line = ProgressLine(verbose: verbose)
         var runs: [CASResult] = []
         var model: Classifier?

@@ -15,11 +15,15 @@ struct CompressCommand: ParsableCommand {
 
         The real curve takes 2 x sizes trainings: --curve FILE keeps it (written after every point; reused when real, test and settings match), so new datasets cost one CAS each. A dataset's CAS is stored in its manifest ("evaluations") and reused unless --retrain; its placement is stored there too, and report.md/report.html are rewritten beside it.
 
+        --soft [--temperature T] trains the synthetic sets on their stored probability vectors, as synth cas --soft does, and places that CAS on the same real curve (the real subsets keep their hard labels): the soft column of the compression table.
+
         Examples:
           synth compress --real fashion-mnist:train --test fashion-mnist:test \\
               --curve runs/real-curve.json
           synth compress --synthetic data/gan --synthetic data/cag \\
               --curve runs/real-curve.json --out runs/compression.json
+          synth compress --synthetic data/gan --soft --temperature 4 \\
+              --curve runs/real-curve.json
         """
     )
 
@@ -34,6 +38,7 @@ struct CompressCommand: ParsableCommand {
     @Flag(help: "Do not write the placement into the datasets' manifests and reports.") var noRecord = false
     @Flag(help: "Print the result as JSON instead of tables.") var json = false
     @Flag(help: "Report progress in pipes too (one line per finished training).") var verbose = false
+    @OptionGroup var labels: SoftLabelOptions
     @OptionGroup var training: CASOptions
 
     func run() throws {
@@ -48,8 +53,12 @@ struct CompressCommand: ParsableCommand {
             sets.append((dir, try Dataset.load(.shards(dir: dir))))
         }
         let realData = try Dataset.load(spec: real), testData = try Dataset.load(spec: test)
-        for s in sets { _ = try CAS.aligned(train: s.data, test: testData) }
-        let settings = training.settings()
+        for s in sets {
+            _ = try CAS.aligned(train: s.data, test: testData)
+            if labels.soft { try CAS.checkSoftLabels(s.data) }
+        }
+        // The real subsets train on their labels; the synthetic sets with --soft on their stored probabilities.
+        let settings = training.settings(), syntheticSettings = labels.applied(to: settings)
         let line = ProgressLine(verbose: verbose)
 
         let cached = try curve.flatMap { Files.exists($0) ? try RealCurves.read($0) : nil }
@@ -63,12 +72,12 @@ struct CompressCommand: ParsableCommand {
         var placements: [CompressionPlacement] = []
         for (dir, data) in sets {
             let manifest = try? Manifest.read(Files.join(dir, ShardFiles.manifest))
-            let stored = retrain ? nil : try manifest.flatMap { try DatasetEvaluations.of($0).storedWhole(test: testData.name, settings: settings) }
+            let stored = retrain ? nil : try manifest.flatMap { try DatasetEvaluations.of($0).storedWhole(test: testData.name, settings: syntheticSettings) }
             let cas: CASResult
             if let stored {
                 cas = stored
             } else {
-                cas = try CAS.run(train: data, test: testData, settings: settings) { p in
+                cas = try CAS.run(train: data, test: testData, settings: syntheticSettings) { p in
                     line.emit(trainingLine("\(dir) (CAS)", p), final: p.step == p.totalSteps)
                 }.result
             }
