@@ -21,7 +21,7 @@ public struct BuildOptions: Sendable {
     public var noFilter = false
     /// --label-model: classifiers whose mean probabilities become each sample's soft label (probs)
     /// in place of the filter's; with --no-filter, the only soft label. Empty: a build with the
-    /// default filter takes the default label ensemble (`BuildDefaults.labelModels`), any other
+    /// default filter takes its source's default labels (`BuildDefaults.labelModels`), any other
     /// build the filter's probabilities (none with --no-filter).
     public var labelModels: [String] = []
     public var reconstructor: String?
@@ -78,11 +78,13 @@ public enum BuildDefaults {
     public static func filterModel(source kind: String) -> String {
         Files.join(modelsDirectory, kind == "cag" ? cagFilterFile : ganFilterFile)
     }
-    /// The default soft labels of a build with the default filter: the mean probabilities of
-    /// every classifier the project ships trained on real data (BENCHMARKS.md, "Soft labels"
-    /// measures what an ensemble buys over the filter's own probabilities).
+    /// The default soft labels of a build with the default filter (empty: the filter's own
+    /// probabilities). GAN and replay builds: the mean probabilities of every classifier the
+    /// project ships trained on real data. CaG builds: the filter's own, because the resnet-s
+    /// disagrees with most CaG images (it refuses whole classes of them, see `filterModel`) and
+    /// its votes pull their labels away from the class (BENCHMARKS.md, "Soft labels").
     public static func labelModels(source kind: String) -> [String] {
-        labelFiles.map { Files.join(modelsDirectory, $0) }
+        kind == "cag" ? [] : labelFiles.map { Files.join(modelsDirectory, $0) }
     }
     public static let labelFiles = ["filter-resnet-s.safetensors", "filter-ref-cnn.safetensors", "teacher-ref-cnn.safetensors"]
     public static let ganFilterFile = "filter-resnet-s.safetensors"

@@ -34,7 +34,7 @@ struct BuildCommand: ParsableCommand {
 
         Sources: cag inverts a classifier (by default the shipped teacher-ref-cnn, through the reconstruction module cag-ref-recon); gan draws from class-conditional GANs (by default the four shipped gan-concat-s1..4); gan-latent steers an unconditional GAN with an input generator (gan-uncond-s1 and gan-uncond-s1-input); replay:SPEC draws real images of each class from a data spec by seed (a real-data baseline through the same filter). The default filter is filter-ref-cnn for cag (a second ref-cnn: the inverted classifier cannot judge its own images) and filter-resnet-s for the others. Default models come from SYNTH_MODELS_DIR, else ./models, else the models/ of the checkout synth was built in.
 
-        Soft labels: each sample's json holds probs, what synth cas --soft trains on. With the default filter it is the mean probability vector of the shipped real-data classifiers (filter-resnet-s, filter-ref-cnn, teacher-ref-cnn); with --filter, that filter's. --label-model M (repeatable) stores the mean of those models' probabilities of the stored pixels instead, filtered or not; acceptance stays the filter's:
+        Soft labels: each sample's json holds probs, what synth cas --soft trains on. With the default filter of gan, gan-latent and replay it is the mean probability vector of the shipped real-data classifiers (filter-resnet-s, filter-ref-cnn, teacher-ref-cnn); for cag, and with --filter, the filter's. --label-model M (repeatable) stores the mean of those models' probabilities of the stored pixels instead, filtered or not; acceptance stays the filter's:
           synth build --source gan --per-class 1000 --out data/gan-ens \\
               --label-model models/filter-resnet-s.safetensors \\
               --label-model models/filter-ref-cnn.safetensors
@@ -58,7 +58,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "The classifier the source inverts (CaG) or steers through (gan-latent).") var classifier: String?
     @Option(parsing: .singleValue, help: "Filter classifier (repeat for an ensemble; default models/filter-ref-cnn.safetensors for cag, models/filter-resnet-s.safetensors otherwise).") var filter: [String] = []
     @Flag(help: "Keep every candidate (no filter).") var noFilter = false
-    @Option(parsing: .singleValue, help: "Classifier whose probabilities become each sample's soft label (json probs; repeat for an ensemble mean; works with --no-filter). Default: the shipped real-data classifiers with the default filter, else the filter's own. Acceptance is still the filter's.") var labelModel: [String] = []
+    @Option(parsing: .singleValue, help: "Classifier whose probabilities become each sample's soft label (json probs; repeat for an ensemble mean; works with --no-filter). Default: the shipped real-data classifiers for a GAN or replay source with the default filter, else the filter's own. Acceptance is still the filter's.") var labelModel: [String] = []
     @Option(help: "CaG's reconstruction module.") var reconstructor: String?
     @Option(parsing: .upToNextOption, help: "Generator checkpoint(s): --generator G1 G2 ... samples each image from one of them.") var generator: [String] = []
     @Option(help: "Input generator of a latent-conditioned GAN.") var inputGenerator: String?
