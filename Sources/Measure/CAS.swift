@@ -168,11 +168,13 @@ public enum CAS {
         return try Architectures.classifier(card, seed: settings.seed)
     }
 
-    /// A dataset `--soft` can train on: one with stored probability vectors, else the one-line refusal.
-    public static func checkSoftLabels(_ data: Dataset) throws {
-        guard data.softLabels != nil else {
+    /// The stored probability vectors `--soft` trains on, else the one-line refusal.
+    @discardableResult
+    public static func checkSoftLabels(_ data: Dataset) throws -> [Float] {
+        guard let soft = data.softLabels else {
             throw SynthError("\(data.name): --soft needs stored probability vectors (a shards: dataset built by synth with a filter or --label-model)")
         }
+        return soft
     }
 
     /// Trains a fresh classifier on `train` and scores it on `test`.
@@ -181,8 +183,7 @@ public enum CAS {
         var data = try aligned(train: train, test: test)
         let names = test.classNames
         if settings.soft {
-            try checkSoftLabels(data)
-            let soft = data.softLabels!
+            let soft = try checkSoftLabels(data)
             guard settings.temperature > 0, settings.temperature.isFinite else {
                 throw SynthError("soft-label temperature \(settings.temperature): must be a positive number")
             }

@@ -51,11 +51,12 @@ struct BuildSetup {
             let digest = try FileDigest.read(path).digest
             models.append(ModelRecord(role: source.role(ofModel: path), path: BuildRecord.modelName(path), sha256: digest.sha256, bytes: digest.size))
         }
-        let filterPaths = options.noFilter ? [] : options.filters.isEmpty ? [BuildDefaults.filterModel(source: kind)] : options.filters
+        let defaultFilter = !options.noFilter && options.filters.isEmpty
+        let filterPaths = options.noFilter ? [] : defaultFilter ? [BuildDefaults.filterModel(source: kind)] : options.filters
         filter = try Self.loadFilter(filterPaths, options: options, source: source, models: &models)
         // Soft labels: --label-model as given; without it, the default ensemble for a build with the
         // default filter, the filter's own probabilities for any other.
-        let defaultLabels = options.labelModels.isEmpty && options.filters.isEmpty && !options.noFilter
+        let defaultLabels = options.labelModels.isEmpty && defaultFilter
         let labelPaths = defaultLabels ? BuildDefaults.labelModels(source: kind) : options.labelModels
         if defaultLabels, let missing = labelPaths.first(where: { !Files.exists($0) }) {
             throw SynthError.file(missing, "default label model not found (set SYNTH_MODELS_DIR, or pass --label-model M or --filter M)")

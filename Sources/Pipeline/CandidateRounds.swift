@@ -48,6 +48,7 @@ struct CandidateRounds {
                 throw SynthError("source '\(source.sourceName)' returned \(images.shape) for \(size) images of \(source.imageShape)")
             }
             let pixels = try Quantize.pixels(images)
+            func image(_ slot: Int) -> ArraySlice<UInt8> { pixels[(slot * imageBytes)..<((slot + 1) * imageBytes)] }
             let probs = try filter.map { f in try pixels.withUnsafeBufferPointer { try f.probabilities($0, count: size) } }
             func row(_ slot: Int) -> ArraySlice<Float> { probs![(slot * k)..<((slot + 1) * k)] }
             let verdicts = filter.map { f in (0..<size).map { f.judge(row($0), label: c) } }
@@ -62,7 +63,7 @@ struct CandidateRounds {
                 let passing = (0..<size).filter(passes)
                 var batch: [UInt8] = []
                 batch.reserveCapacity(passing.count * imageBytes)
-                for slot in passing { batch += pixels[(slot * imageBytes)..<((slot + 1) * imageBytes)] }
+                for slot in passing { batch += image(slot) }
                 let matches = try batch.withUnsafeBufferPointer { try index.match($0, count: passing.count) }
                 for (j, slot) in passing.enumerated() where rule.isNearCopy(matches[j]) { copies[slot] = true }
             }
@@ -78,14 +79,16 @@ struct CandidateRounds {
                 }
                 if take { taken.append(slot) }
             }
-            // The kept candidates' pixels, one after another: what is stored, and what the label models see.
-            var takenPixels: [UInt8] = []
-            takenPixels.reserveCapacity(taken.count * imageBytes)
-            for slot in taken { takenPixels += pixels[(slot * imageBytes)..<((slot + 1) * imageBytes)] }
-            let labels = try labeller.map { l in try takenPixels.withUnsafeBufferPointer { try l($0, count: taken.count) } }
+            // The label models see the kept candidates only, one batch of their stored pixels.
+            let labels = try labeller.map { l in
+                var batch: [UInt8] = []
+                batch.reserveCapacity(taken.count * imageBytes)
+                for slot in taken { batch += image(slot) }
+                return try batch.withUnsafeBufferPointer { try l($0, count: taken.count) }
+            }
             for (j, slot) in taken.enumerated() {
                 let soft = labels.map { Array($0[(j * k)..<((j + 1) * k)]) } ?? probs.map { _ in Array(row(slot)) }
-                kept.append(Kept(pixels: Array(takenPixels[(j * imageBytes)..<((j + 1) * imageBytes)]),
+                kept.append(Kept(pixels: Array(image(slot)),
                                  confidence: probs.map { $0[slot * k + c] }, probs: soft, seed: roundSeed, slot: slot, batch: size))
             }
             previous = size

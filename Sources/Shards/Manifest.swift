@@ -96,6 +96,10 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     /// Pretty, key-sorted JSON with a final newline.
+    /// Whether every sample's json carries probs (its soft label): a filtered build stores the
+    /// filter's, a build with label models theirs.
+    public var storesProbs: Bool { filter?.enabled == true || build.labelModels != nil }
+
     public func encoded() -> [UInt8] {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -93,7 +93,7 @@ struct ShardInspector {
                 } else if record.confidence != nil {
                     throw fail("json has a filter confidence but the build has no filter")
                 }
-                if filtered || labelled {
+                if manifest.storesProbs {
                     guard let probs = record.probs, probs.count == classCount else {
                         throw fail("json probs missing or not \(classCount) values")
                     }

@@ -64,7 +64,7 @@ public enum ShardsDataset {
         var data = Dataset(name: "shards:\(dir)", pixels: pixels, count: labels.count, channels: manifest.imageShape[0],
                            height: manifest.imageShape[1], width: manifest.imageShape[2], labels: labels,
                            classNames: manifest.classes)
-        if manifest.filter?.enabled == true || manifest.build.labelModels != nil { data.softLabels = probs }
+        if manifest.storesProbs { data.softLabels = probs }
         return data
     }
 
