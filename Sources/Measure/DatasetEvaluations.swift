@@ -3,15 +3,28 @@ import Foundation
 import Shards
 
 /// The manifest's "evaluations" section: every CAS measured on the dataset (one per distinct
-/// test set and settings, the latest kept) and its place on the real error-versus-size curve.
+/// test set and settings, the latest kept) and its place on the real error-versus-size curve,
+/// once trained on its labels ("compression") and once on its stored probabilities
+/// ("compression_soft"), the two columns of the compression table.
 public struct DatasetEvaluations: Codable, Equatable, Sendable {
     public static let key = "evaluations"
 
     public var cas: [CASResult]
     public var compression: CompressionPlacement?
+    public var softCompression: CompressionPlacement?
 
-    public init(cas: [CASResult] = [], compression: CompressionPlacement? = nil) {
-        self.cas = cas; self.compression = compression
+    enum CodingKeys: String, CodingKey { case cas, compression, softCompression = "compression_soft" }
+
+    public init(cas: [CASResult] = [], compression: CompressionPlacement? = nil, softCompression: CompressionPlacement? = nil) {
+        self.cas = cas; self.compression = compression; self.softCompression = softCompression
+    }
+
+    /// The placements held, hard labels first.
+    public var placements: [CompressionPlacement] { [compression, softCompression].compactMap { $0 } }
+
+    /// Keeps a placement in the slot of its CAS's labels (soft or hard), replacing the one there.
+    public mutating func place(_ placement: CompressionPlacement) {
+        if placement.cas.settings.soft { softCompression = placement } else { compression = placement }
     }
 
     public static func of(_ manifest: Manifest) throws -> DatasetEvaluations {

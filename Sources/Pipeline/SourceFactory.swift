@@ -42,11 +42,12 @@ public enum SourceFactory {
     public static let kinds = ["cag", "gan", "gan-latent"]
 
     /// A model flag the source would silently ignore is a mistake worth naming.
-    private static func refuse(_ request: SourceRequest, _ flags: [String: String?]) throws {
+    /// `options`: whether `--source-option` is refused too (the source takes none).
+    private static func refuse(_ request: SourceRequest, _ flags: [String: String?], options: Bool = true) throws {
         for (flag, value) in flags.sorted(by: { $0.key < $1.key }) where value != nil {
             throw SynthError("\(flag) does not apply to --source \(request.kind)")
         }
-        if !request.options.isEmpty {
+        if options && !request.options.isEmpty {
             throw SynthError("--source-option does not apply to --source \(request.kind) (\(request.options.keys.sorted().joined(separator: ", ")))")
         }
     }
@@ -58,8 +59,9 @@ public enum SourceFactory {
                                       options: request.options, modelsDirectory: BuildDefaults.modelsDirectory)
         case "gan":
             try refuse(request, ["--classifier": request.classifier, "--reconstructor": request.reconstructor,
-                                 "--input-generator": request.inputGenerator])
-            return try GANSource(generatorPaths: request.generators, modelsDirectory: BuildDefaults.modelsDirectory)
+                                 "--input-generator": request.inputGenerator], options: false)
+            return try GANSource(generatorPaths: request.generators, modelsDirectory: BuildDefaults.modelsDirectory,
+                                 sampling: GANSampling(options: request.options))
         case "gan-latent":
             try refuse(request, ["--classifier": request.classifier, "--reconstructor": request.reconstructor])
             return try LatentGANSource(generatorPaths: request.generators, inputGeneratorPath: request.inputGenerator,

@@ -27,15 +27,15 @@ public enum CompressionText {
     }
 
     public static func placements(_ ds: [CompressionPlacement], curves: RealCurves) -> String {
-        var rows = ["| dataset | source | samples | CAS error | = real samples (same steps) | (same epochs) | model bytes | "
+        var rows = ["| dataset | source | labels | samples | CAS error | = real samples (same steps) | (same epochs) | model bytes | "
                     + "real bytes raw / PNG | compression raw / PNG |",
-                    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for d in ds {
             let eq = d.equivalentSameSteps.map(\.description) ?? "-"
             let eqE = d.equivalentSameEpochs.map(\.description) ?? "-"
             let real = d.realBytesRaw.map { "\(bytes($0)) / \(bytes(d.realBytesPNG ?? 0))" } ?? "-"
             let ratio = d.compressionRaw.map { String(format: "%.2fx / %.2fx", $0, d.compressionPNG ?? 0) } ?? "n/a"
-            rows.append("| \(d.dataset) | \(d.source) | \(d.samples) | \(percent(d.cas.error)) | \(eq) | \(eqE) | "
+            rows.append("| \(d.dataset) | \(d.source) | \(labels(d.cas.settings)) | \(d.samples) | \(percent(d.cas.error)) | \(eq) | \(eqE) | "
                         + "\(d.modelBytes.map { bytes(Double($0)) } ?? "?") | \(real) | \(ratio) |")
         }
         let notes = ds.compactMap { d in d.note.map { "- \(d.dataset): \($0)" } }
@@ -44,6 +44,11 @@ public enum CompressionText {
         rows.append(String(format: "Real bytes per image: %d raw, %.1f as PNG (mean over %@).", curves.rawBytesPerImage,
                            curves.pngBytesPerImage, curves.real))
         return rows.joined(separator: "\n")
+    }
+
+    /// What a CAS trained on: "hard", or "soft" with its temperature.
+    public static func labels(_ s: CASSettings) -> String {
+        s.soft ? (s.temperature == 1 ? "soft" : "soft, T = " + String(format: "%g", Double(s.temperature))) : "hard"
     }
 
     public static func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }

@@ -53,7 +53,7 @@ public enum DatasetReport {
         }
         func filterStats(_ c: Int) -> ClassStats? { manifest.filter?.classes.first { $0.classIndex == c } }
         /// The CAS the summary quotes: the compression placement's, else the latest.
-        var headlineCAS: CASResult? { evaluations.compression?.cas ?? evaluations.cas.last }
+        var headlineCAS: CASResult? { evaluations.compression?.cas ?? evaluations.softCompression?.cas ?? evaluations.cas.last }
     }
 
     // MARK: - Markdown
@@ -77,9 +77,9 @@ public enum DatasetReport {
                        + "\(st.map { "\($0.rejectedLowConfidence)" } ?? "-") | \(st?.rejectedNearCopy.map(String.init) ?? "-") | "
                        + "\(cas.map { pct($0.accuracy) } ?? "-") | \(audit.map { "\($0.nearCopies) (\(pct($0.share)))" } ?? "-") |")
         }
-        if let p = c.evaluations.compression {
+        if let p = c.evaluations.placements.first {
             out += ["", "## Error versus real training-set size", "", CompressionText.realCurve(p.curves), "",
-                    CompressionText.placements([p], curves: p.curves)]
+                    CompressionText.placements(c.evaluations.placements, curves: p.curves)]
         }
         if !c.evaluations.cas.isEmpty {
             out += ["", "## CAS measurements", "", "| train | test | settings | steps | accuracy | error |", "| --- | --- | --- | ---: | ---: | ---: |"]
@@ -121,8 +121,8 @@ public enum DatasetReport {
             lines.append("CAS: \(pct(cas.accuracy)) accuracy (\(pct(cas.error)) error) on \(cas.test), \(settingsText(cas.settings))"
                          + (cas.trainedClassesAccuracy.map { "; \(pct($0)) over the test samples of its \(counted(cas.trainedClasses?.count ?? 0, "class")) (the overall figure counts the other classes' samples as errors)" } ?? ""))
         }
-        if let p = c.evaluations.compression {
-            var s = "equivalent real training set: \(p.equivalentSameSteps.map(\.description) ?? "-") samples (same steps)"
+        for p in c.evaluations.placements {
+            var s = "equivalent real training set\(p.cas.settings.soft ? " (soft labels)" : ""): \(p.equivalentSameSteps.map(\.description) ?? "-") samples (same steps)"
             if let r = p.compressionRaw { s += String(format: "; models %@ vs that much real data %@ raw: %.2fx", CompressionText.bytes(Double(p.modelBytes ?? 0)), CompressionText.bytes(p.realBytesRaw ?? 0), r) }
             if let note = p.note { s += " (\(note))" }
             lines.append(s)
@@ -208,8 +208,8 @@ public enum DatasetReport {
             h += card(g > 0 ? pct(Double(p) / Double(g)) : "-", "of candidates passed the filter (p > \(f.threshold.map { String($0) } ?? "-"))")
         }
         if let cas = c.headlineCAS { h += card(pct(cas.accuracy), "CAS accuracy on \(cas.test)") }
-        if let p = c.evaluations.compression {
-            h += card(p.equivalentSameSteps.map(\.description) ?? "-", "real samples with the same error (same steps)")
+        for p in c.evaluations.placements {
+            h += card(p.equivalentSameSteps.map(\.description) ?? "-", "real samples with the same error (same steps\(p.cas.settings.soft ? ", soft labels" : ""))")
             if let r = p.compressionRaw { h += card(String(format: "%.2fx", r), "compression: real bytes (raw) / model bytes") }
         }
         if let a = c.audit { h += card(pct(a.share), "near-copies of real images (\(a.nearCopies) of \(a.samples))") }
@@ -242,17 +242,24 @@ public enum DatasetReport {
 
         // The curve.
         h += "<h2>Error versus real training-set size</h2>\n"
-        if let p = c.evaluations.compression {
-            let marker = CurveChart.Marker(label: m.name, error: p.cas.error, equivalent: p.equivalentSameSteps)
-            h += "<div id=\"curve\">" + CurveChart.svg(curves: p.curves, markers: [marker]) + "</div>\n"
+        let placements = c.evaluations.placements
+        if let p = placements.first {
+            let markers = placements.map { q in
+                CurveChart.Marker(label: m.name + (q.cas.settings.soft ? " (soft)" : ""), error: q.cas.error, equivalent: q.equivalentSameSteps)
+            }
+            h += "<div id=\"curve\">" + CurveChart.svg(curves: p.curves, markers: markers) + "</div>\n"
             h += "<p class=\"muted\">\(escape(CompressionText.realCurve(p.curves).components(separatedBy: "\n")[0]))</p>\n"
-            h += "<table id=\"compression\"><tr><th class=\"l\">dataset</th><th>CAS error</th><th>= real samples (same steps)</th><th>(same epochs)</th>"
+            h += "<table id=\"compression\"><tr><th class=\"l\">dataset</th><th class=\"l\">labels</th><th>CAS error</th><th>= real samples (same steps)</th><th>(same epochs)</th>"
             h += "<th>model bytes</th><th>real bytes raw / PNG</th><th>compression raw / PNG</th></tr>"
-            h += "<tr><td class=\"l\">\(escape(p.dataset))</td><td>\(pct(p.cas.error))</td><td>\(escape(p.equivalentSameSteps?.description ?? "-"))</td>"
-            h += "<td>\(escape(p.equivalentSameEpochs?.description ?? "-"))</td><td>\(p.modelBytes.map { CompressionText.bytes(Double($0)) } ?? "?")</td>"
-            h += "<td>\(p.realBytesRaw.map { "\(CompressionText.bytes($0)) / \(CompressionText.bytes(p.realBytesPNG ?? 0))" } ?? "-")</td>"
-            h += "<td>\(p.compressionRaw.map { String(format: "%.2fx / %.2fx", $0, p.compressionPNG ?? 0) } ?? "n/a")</td></tr></table>\n"
-            if let note = p.note { h += "<p class=\"muted\">\(escape(note))</p>\n" }
+            for q in placements {
+                h += "<tr><td class=\"l\">\(escape(q.dataset))</td><td class=\"l\">\(CompressionText.labels(q.cas.settings))</td>"
+                h += "<td>\(pct(q.cas.error))</td><td>\(escape(q.equivalentSameSteps?.description ?? "-"))</td>"
+                h += "<td>\(escape(q.equivalentSameEpochs?.description ?? "-"))</td><td>\(q.modelBytes.map { CompressionText.bytes(Double($0)) } ?? "?")</td>"
+                h += "<td>\(q.realBytesRaw.map { "\(CompressionText.bytes($0)) / \(CompressionText.bytes(q.realBytesPNG ?? 0))" } ?? "-")</td>"
+                h += "<td>\(q.compressionRaw.map { String(format: "%.2fx / %.2fx", $0, q.compressionPNG ?? 0) } ?? "n/a")</td></tr>"
+            }
+            h += "</table>\n"
+            for q in placements { if let note = q.note { h += "<p class=\"muted\">\(escape(note))</p>\n" } }
             h += "<table id=\"real-curve\"><tr><th>real samples</th><th>error, same steps</th><th>error, same epochs</th><th>steps (same epochs)</th></tr>"
             for pt in p.curves.steps.points {
                 let e = p.curves.epochCurve.points.first { $0.size == pt.size }

@@ -234,6 +234,16 @@ struct ExperimentCommandTests {
         let settings = (placed?["cas"] as? [String: Any])?["settings"] as? [String: Any]
         #expect(settings?["soft"] as? Bool == true && settings?["temperature"] as? Double == 2, "\(String(describing: settings))")
         #expect(placed?["equivalent_same_steps"] != nil)
+        // A hard-label run beside it keeps both placements, each in its slot, and the report shows both.
+        let hard = try SynthProcess.run(common + ["--synthetic", ds])
+        #expect(hard.status == 0, "\(hard.stderr)")
+        let evaluations = try Self.manifest(ds)["evaluations"] as? [String: Any]
+        let hardSettings = ((evaluations?["compression"] as? [String: Any])?["cas"] as? [String: Any])?["settings"] as? [String: Any]
+        let softSettings = ((evaluations?["compression_soft"] as? [String: Any])?["cas"] as? [String: Any])?["settings"] as? [String: Any]
+        #expect(hardSettings?["soft"] as? Bool == false && softSettings?["soft"] as? Bool == true,
+                "\(String(describing: evaluations?.keys))")
+        let report = try String(contentsOfFile: dir.file("ds/report.md"), encoding: .utf8)
+        #expect(report.contains("| hard |") && report.contains("| soft, T = 2 |"), "\(report)")
 
         // A fresh curve file: refused before the real curve trains.
         var fresh = common

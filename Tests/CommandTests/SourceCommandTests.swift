@@ -1,5 +1,6 @@
 import Foundation
 import PipelineFixtures
+import Shards
 import Support
 import Synth
 import Testing
@@ -95,6 +96,18 @@ struct SourceCommandTests {
         SynthProcess.expectBadInput(try SynthProcess.run(["build", "--source", "gan", "--generator", g1, "--classifier", g2,
                                                           "--no-filter", "--per-class", "1", "--out", dir.file("d")]), mentioning: ["--classifier"])
         #expect(!dir.exists("c") && !dir.exists("d"))
+
+        // Sampling settings: recorded in the build record when given; a wrong key or value is refused.
+        let mixed = try SynthProcess.run(args + [dir.file("mix"), "--source-option", "class_mix=0.5",
+                                                 "--source-option", "latent_scale=1.2"])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        let record = try Manifest.read(dir.file("mix/manifest.json")).build
+        #expect(record.sourceSettings["class_mix"] == "0.5" && record.sourceSettings["latent_scale"] == "1.2")
+        let mixedHashes = try directoryHashes(dir.file("mix")), plainHashes = try directoryHashes(dir.file("a"))
+        #expect(mixedHashes != plainHashes)
+        SynthProcess.expectBadInput(try SynthProcess.run(args + [dir.file("e"), "--source-option", "class_mix=2"]), mentioning: ["class_mix=2"])
+        SynthProcess.expectBadInput(try SynthProcess.run(args + [dir.file("f"), "--source-option", "noise=0.3"]), mentioning: ["noise"])
+        #expect(!dir.exists("e") && !dir.exists("f"))
 
         // gan-latent: the unconditional generator steered by an input generator.
         var rng = RNG(seed: 4)

@@ -56,6 +56,86 @@ struct GANSourceTests {
         #expect(used == [0, 1])
     }
 
+    @Test("latent_scale scales z; class_mix blends the class rows and keeps the unmixed samples as they were")
+    func samplingOptions() throws {
+        let gs = generators(2)
+        let plain = try GANSource(generators: gs, files: ["a", "b"])
+        let base = try plain.generate(label: 1, count: 24, seed: 5)
+        // The defaults, given explicitly, draw exactly what the source drew without them.
+        let explicit = try GANSource(generators: gs, files: ["a", "b"],
+                                     sampling: GANSampling(options: ["latent_scale": "1", "class_mix": "0"]))
+        #expect(try explicit.generate(label: 1, count: 24, seed: 5).array == base.array)
+        #expect(explicit.settings == plain.settings)
+
+        // latent_scale: sample i is generator k's image of scale * z.
+        let scaled = try GANSource(generators: gs, files: ["a", "b"], sampling: GANSampling(latentScale: 2))
+        let xs = try scaled.generate(label: 1, count: 4, seed: 5)
+        for i in 0..<4 {
+            var rng = RNG(seed: RNG.derive(5, UInt64(i)))
+            let k = rng.int(below: 2)
+            let z = Tensor((0..<8).map { _ in 2 * rng.normal() }, shape: [1, 8])
+            let y = Autodiff.withoutGrad { gs[k](z, labels: [1]) }
+            for j in 0..<64 { #expect(abs((y[j] + 1) / 2 - xs[i * 64 + j]) < 1e-5) }
+        }
+        #expect(scaled.settings["latent_scale"] == "2.0")
+
+        // class_mix: the mixed samples change, the others are their unmixed selves, and a mixed
+        // sample is the generator run on the blended rows of its two classes.
+        let mixed = try GANSource(generators: gs, files: ["a", "b"], sampling: GANSampling(classMix: 0.5))
+        let xm = try mixed.generate(label: 1, count: 24, seed: 5)
+        var changed = 0, kept = 0
+        for i in 0..<24 {
+            var rng = RNG(seed: RNG.derive(5, UInt64(i)))
+            let k = rng.int(below: 2)
+            let z = Tensor((0..<8).map { _ in rng.normal() }, shape: [1, 8])
+            let same = (0..<64).allSatisfy { j in xm[i * 64 + j] == base[i * 64 + j] }
+            if rng.uniform() < 0.5 {
+                let o = rng.int(below: 2), other = o >= 1 ? o + 1 : o
+                let w = 0.5 + 0.5 * rng.uniform()
+                #expect(other != 1 && w >= 0.5 && w < 1)
+                let y = Autodiff.withoutGrad { gs[k](z, labels: [1], mix: ClassMix(other: [other], weight: [w])) }
+                for j in 0..<64 { #expect(abs((y[j] + 1) / 2 - xm[i * 64 + j]) < 1e-5) }
+                if !same { changed += 1 }
+            } else {
+                #expect(same, "sample \(i) was not mixed yet changed")
+                kept += 1
+            }
+        }
+        #expect(changed > 0 && kept > 0)
+        #expect(mixed.settings["class_mix"] == "0.5")
+    }
+
+    @Test("a class mix of weight 1, or with the sample's own class, is no mix; weights blend the class rows linearly")
+    func classMixRows() throws {
+        let g = generators(1)[0]
+        var rng = RNG(seed: 3)
+        let z = Tensor((0..<(4 * 8)).map { _ in rng.normal() }, shape: [4, 8])
+        let labels = [0, 1, 2, 1]
+        let plain = Autodiff.withoutGrad { g(z, labels: labels) }
+        let none = Autodiff.withoutGrad { g(z, labels: labels, mix: ClassMix(other: [2, 0, 1, 1], weight: [1, 1, 1, 0.3])) }
+        for j in 0..<plain.count { #expect(abs(plain[j] - none[j]) < 1e-6) }
+        // In one conditional batch norm, w = 0.25 between classes 0 and 2 is the 0.25/0.75 blend of their rows.
+        let bn = g.generatorNorms[0]
+        let x = Tensor((0..<(2 * bn.bn.channels * 4)).map { _ in rng.normal() }, shape: [2, bn.bn.channels, 2, 2])
+        let y = Autodiff.withoutGrad { bn(x, labels: [0, 0], mix: ClassMix(other: [2, 2], weight: [0.25, 0.25])) }
+        let a = Autodiff.withoutGrad { bn(x, labels: [0, 0]) }, b = Autodiff.withoutGrad { bn(x, labels: [2, 2]) }
+        for j in 0..<y.count { #expect(abs(y[j] - (0.25 * a[j] + 0.75 * b[j])) < 1e-5) }
+    }
+
+    @Test("gan settings: unknown keys and values out of range are refused, naming the setting")
+    func samplingRefusals() {
+        for (key, value, needle) in [("latent_scale", "0", "latent_scale=0"), ("latent_scale", "nan", "latent_scale=nan"),
+                                     ("latent_scale", "-1", "latent_scale=-1"), ("class_mix", "1.5", "class_mix=1.5"),
+                                     ("class_mix", "x", "class_mix=x"), ("noise", "0.3", "unknown gan setting 'noise'")] {
+            do {
+                _ = try GANSampling(options: [key: value])
+                Issue.record("\(key)=\(value) was accepted")
+            } catch {
+                #expect("\(error)".contains(needle), "\(error)")
+            }
+        }
+    }
+
     @Test("latent-conditioned source: deterministic, z = mu + sigma * eps")
     func latentSource() throws {
         let g = generators(1, conditional: false)[0]

@@ -37,8 +37,9 @@ public final class GeneratorBatchNorm: Layer {
 
     public var isConditional: Bool { gain != nil }
 
-    /// `labels` (one per sample) are needed only when conditional.
-    public func callAsFunction(_ x: Tensor, labels: [Int]) -> Tensor {
+    /// `labels` (one per sample) are needed only when conditional; `mix` blends each sample's
+    /// gain and bias rows with those of a second class (sampling only, see `ClassMix`).
+    public func callAsFunction(_ x: Tensor, labels: [Int], mix: ClassMix? = nil) -> Tensor {
         if isTraining { bn.numBatchesTracked.ptr[0] += 1 }
         let h = batchNorm(x, weight: bn.weight, bias: bn.bias, runningMean: bn.runningMean, runningVar: bn.runningVar,
                           training: isTraining, momentum: momentumOverride ?? bn.momentum, eps: bn.eps)
@@ -46,6 +47,10 @@ public final class GeneratorBatchNorm: Layer {
         let n = x.shape[0], c = x.shape[1]
         precondition(labels.count == n, "GeneratorBatchNorm: \(labels.count) labels for \(n) samples")
         let shape = [n, c] + Array(repeating: 1, count: x.rank - 2)
-        return h * gain(labels).reshaped(shape) + bias(labels).reshaped(shape)
+        guard let mix else { return h * gain(labels).reshaped(shape) + bias(labels).reshaped(shape) }
+        precondition(mix.other.count == n, "GeneratorBatchNorm: \(mix.other.count) mixed classes for \(n) samples")
+        let w = Tensor(mix.weight, shape: [n, 1])
+        let g = gain(labels) * w + gain(mix.other) * (1 - w), b = bias(labels) * w + bias(mix.other) * (1 - w)
+        return h * g.reshaped(shape) + b.reshaped(shape)
     }
 }

@@ -9,16 +9,18 @@ import Foundation
 /// (seed, i) alone, so a call's images do not depend on how the pipeline batches its requests
 /// beyond (label, count, seed), and samples spread evenly over the generators in expectation.
 /// Generators run in evaluation mode (standing batch-norm statistics): each image depends only on
-/// its own z and label.
+/// its own z and label (and, with `GANSampling.classMix`, its second class and weight, drawn from
+/// the same stream after z).
 public final class GANSource: SampleSource {
     public let generators: [ResGANGenerator]
     public let modelFiles: [String]
+    public let sampling: GANSampling
 
     /// Loads every generator; they must all be conditional and agree on classes and image shape.
-    public convenience init(generatorPaths: [String]) throws {
+    public convenience init(generatorPaths: [String], sampling: GANSampling = GANSampling()) throws {
         guard !generatorPaths.isEmpty else { throw SynthError("--source gan needs at least one --generator") }
         let gs = try generatorPaths.map { try GANFile.loadGenerator($0) }
-        try self.init(generators: gs, files: generatorPaths)
+        try self.init(generators: gs, files: generatorPaths, sampling: sampling)
     }
 
     /// The generators `synth build --source gan` uses when none are given: the concat GANs
@@ -31,11 +33,12 @@ public final class GANSource: SampleSource {
     }
 
     /// `--generator` files as given, or the defaults from `modelsDirectory`.
-    public convenience init(generatorPaths: [String], modelsDirectory: String) throws {
-        try self.init(generatorPaths: generatorPaths.isEmpty ? GANSource.defaultGeneratorFiles(modelsDirectory: modelsDirectory) : generatorPaths)
+    public convenience init(generatorPaths: [String], modelsDirectory: String, sampling: GANSampling = GANSampling()) throws {
+        try self.init(generatorPaths: generatorPaths.isEmpty ? GANSource.defaultGeneratorFiles(modelsDirectory: modelsDirectory) : generatorPaths,
+                      sampling: sampling)
     }
 
-    public init(generators: [ResGANGenerator], files: [String]) throws {
+    public init(generators: [ResGANGenerator], files: [String], sampling: GANSampling = GANSampling()) throws {
         precondition(generators.count == files.count && !generators.isEmpty, "GANSource: one file name per generator")
         let first = generators[0].config
         for (g, file) in zip(generators, files) {
@@ -51,6 +54,7 @@ public final class GANSource: SampleSource {
         }
         self.generators = generators
         self.modelFiles = files
+        self.sampling = sampling
     }
 
     public var sourceName: String { "gan" }
@@ -62,7 +66,7 @@ public final class GANSource: SampleSource {
         ["generators": String(generators.count),
          "blocks": generators.map(\.config.block.rawValue).joined(separator: ","),
          "z_dim": generators.map { String($0.config.zDim) }.joined(separator: ","),
-         "generator_choice": "per sample, uniform, from (seed, index)"]
+         "generator_choice": "per sample, uniform, from (seed, index)"].merging(sampling.settings) { a, _ in a }
     }
 
     public func generate(label: Int, count: Int, seed: UInt64) throws -> Tensor {
@@ -71,11 +75,25 @@ public final class GANSource: SampleSource {
         }
         var chosen = [[Int]](repeating: [], count: generators.count)
         var latents = [[Float]](repeating: [], count: generators.count)
+        // Per generator, each chosen sample's second class and own weight (class_mix only).
+        let mixing = sampling.classMix > 0 && classNames.count > 1
+        var others = [[Int]](repeating: [], count: generators.count)
+        var weights = [[Float]](repeating: [], count: generators.count)
         for i in 0..<count {
             var rng = RNG(seed: RNG.derive(seed, UInt64(i)))
             let k = generators.count == 1 ? 0 : rng.int(below: generators.count)
             chosen[k].append(i)
-            for _ in 0..<generators[k].config.zDim { latents[k].append(rng.normal()) }
+            for _ in 0..<generators[k].config.zDim { latents[k].append(sampling.latentScale * rng.normal()) }
+            guard mixing else { continue }
+            if rng.uniform() < sampling.classMix {
+                // Uniform over the other classes: draw from K-1 and skip the sample's own.
+                let o = rng.int(below: classNames.count - 1)
+                others[k].append(o >= label ? o + 1 : o)
+                weights[k].append(0.5 + 0.5 * rng.uniform())
+            } else {
+                others[k].append(label)
+                weights[k].append(1)
+            }
         }
         let out = Tensor(uninitialized: [count] + imageShape)
         let size = imageShape.reduce(1, *)
@@ -86,7 +104,9 @@ public final class GANSource: SampleSource {
             for start in stride(from: 0, to: chosen[k].count, by: preferredBatch) {
                 let rows = chosen[k][start..<min(start + preferredBatch, chosen[k].count)]
                 let z = Tensor(Array(latents[k][(start * zDim)..<((start + rows.count) * zDim)]), shape: [rows.count, zDim])
-                let x = Autodiff.withoutGrad { g(z, labels: Array(repeating: label, count: rows.count)) }
+                let span = start..<(start + rows.count)
+                let mix = mixing ? ClassMix(other: Array(others[k][span]), weight: Array(weights[k][span])) : nil
+                let x = Autodiff.withoutGrad { g(z, labels: Array(repeating: label, count: rows.count), mix: mix) }
                 for (r, i) in rows.enumerated() {
                     toUnitRange(x.ptr + r * size, into: out.ptr + i * size, count: size)
                 }

@@ -27,8 +27,8 @@ final class GeneratorBlock: Layer {
         [("b1", b1), ("c1", c1), ("b2", b2), ("c2", c2)] + (cSC.map { [("c_sc", $0)] } ?? [])
     }
 
-    func callAsFunction(_ x: Tensor, labels: [Int]) -> Tensor {
-        let h = c2(relu(b2(c1(upsample2x(relu(b1(x, labels: labels)))), labels: labels)))
+    func callAsFunction(_ x: Tensor, labels: [Int], mix: ClassMix? = nil) -> Tensor {
+        let h = c2(relu(b2(c1(upsample2x(relu(b1(x, labels: labels, mix: mix)))), labels: labels, mix: mix)))
         switch block {
         case .add: return h + upsample2x(cSC.map { $0(x) } ?? x)
         case .concat: return cSC!(concat([h, upsample2x(x)]))
@@ -70,12 +70,13 @@ public final class ResGANGenerator: Layer {
     var generatorNorms: [GeneratorBatchNorm] { [block1.b1, block1.b2, block2.b1, block2.b2] }
 
     /// z [N, zDim] and one label per sample (ignored when unconditional) -> images [N, C, H, W] in [-1, 1].
-    public func callAsFunction(_ z: Tensor, labels: [Int]) -> Tensor {
+    /// `mix` blends each sample's class with a second one (see `ClassMix`).
+    public func callAsFunction(_ z: Tensor, labels: [Int], mix: ClassMix? = nil) -> Tensor {
         precondition(z.rank == 2 && z.shape[1] == config.zDim, "generator: z \(z.shape) for z_dim \(config.zDim)")
         let n = z.shape[0], w = config.generatorWidth
         var h = l1(z).reshaped([n, 4 * w, config.baseHeight, config.baseWidth])
-        h = block1(h, labels: labels)
-        h = block2(h, labels: labels)
+        h = block1(h, labels: labels, mix: mix)
+        h = block2(h, labels: labels, mix: mix)
         return tanh(cOut(relu(bOut(h))))
     }
 

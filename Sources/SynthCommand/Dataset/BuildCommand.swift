@@ -39,6 +39,10 @@ struct BuildCommand: ParsableCommand {
               --label-model models/filter-resnet-s.safetensors \\
               --label-model models/filter-ref-cnn.safetensors
 
+        gan settings, --source-option KEY=VALUE: latent_scale=S draws z from N(0, S^2 I) (default 1); class_mix=P blends, with probability P, a sample's class with a second one in the generator's conditional batch norms, its own weighing U[0.5, 1) (default 0). A blended sample keeps its class as its label; its probs say what it looks like, so it is meant for soft labels and --no-filter:
+          synth build --source gan --per-class 1000 --no-filter \\
+              --source-option class_mix=0.5 --out data/gan-mix
+
         CaG settings, --source-option KEY=VALUE (repeatable; BENCHMARKS.md, "CaG sampler", measures what each buys):
         \(CaGConfig.settingsHelp())
         """

@@ -13,7 +13,7 @@ struct CompressCommand: ParsableCommand {
         discussion: """
         How much real data a synthetic dataset stands in for, against the bytes of the models that made it. ref-cnn is trained on class-balanced real subsets of each of --sizes, once for the same number of steps a synthetic set gets (--steps, default 4690) and once for the same number of epochs (the count that gives the largest subset those steps: 10 for 60,000 at batch 128), and scored on --test. Each --synthetic dataset is trained the same way (its CAS) and placed on the same-steps curve: the real size with the same error, by piecewise-linear interpolation in log(size) on the non-increasing fit, or "below/above" the measured range. Compression = that much real data (raw 8-bit pixels; PNG as shards store them) / the bytes of every model file in the dataset's build record.
 
-        The real curve takes 2 x sizes trainings: --curve FILE keeps it (written after every point; reused when real, test and settings match), so new datasets cost one CAS each. A dataset's CAS is stored in its manifest ("evaluations") and reused unless --retrain; its placement is stored there too, and report.md/report.html are rewritten beside it.
+        The real curve takes 2 x sizes trainings: --curve FILE keeps it (written after every point; reused when real, test and settings match), so new datasets cost one CAS each. A dataset's CAS is stored in its manifest ("evaluations") and reused unless --retrain; its placement is stored there too (one for hard labels, one for --soft), and report.md/report.html are rewritten beside it.
 
         --soft [--temperature T] trains the synthetic sets on their stored probability vectors, as synth cas --soft does, and places that CAS on the same real curve (the real subsets keep their hard labels): the soft column of the compression table.
 
@@ -88,7 +88,7 @@ struct CompressCommand: ParsableCommand {
                 try ManifestUpdate.modify(dir: dir) { m in
                     var ev = try DatasetEvaluations.of(m)
                     ev.record(cas)
-                    ev.compression = placement
+                    ev.place(placement)
                     ev.save(into: &m)
                 }
                 try DatasetReport.refresh(dir: dir, data: data)
