@@ -107,9 +107,7 @@ public final class ReplaySource: SampleSource {
         let out = Tensor(uninitialized: [count] + imageShape)
         data.pixels.withUnsafeBufferPointer { px in
             for k in 0..<count {
-                // Not rng.int(below:): Engine's version shifts n before multiplying (Swift ranks >>
-                // above &*), so it always returns 0. Multiply, then shift.
-                let i = pool[Int(((rng.next() >> 32) &* UInt64(pool.count)) >> 32)]
+                let i = pool[rng.int(below: pool.count)]
                 for j in 0..<size { out.ptr[k * size + j] = Float(px[i * size + j]) / 255 }
             }
         }
