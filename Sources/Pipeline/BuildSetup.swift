@@ -26,7 +26,7 @@ struct BuildSetup {
         try ShardFiles.checkName(options.shardName)
         guard options.perClass >= 1 else { throw SynthError("--per-class \(options.perClass): must be positive (at least 1 sample per class)") }
         guard options.shardSize >= 1 else { throw SynthError("--shard-size \(options.shardSize): must be positive (at least 1 sample per shard)") }
-        guard options.threshold >= 0 && options.threshold < 1 else { throw SynthError("--threshold must be in [0, 1)") }
+        if let t = options.threshold, !(t >= 0 && t < 1) { throw SynthError("--threshold must be in [0, 1)") }
         if let m = options.maxAttempts, m < options.perClass {
             throw SynthError("--max-attempts \(m) is below --per-class \(options.perClass)")
         }
@@ -51,9 +51,10 @@ struct BuildSetup {
             let digest = try FileDigest.read(path).digest
             models.append(ModelRecord(role: source.role(ofModel: path), path: BuildRecord.modelName(path), sha256: digest.sha256, bytes: digest.size))
         }
+        let threshold = options.threshold ?? BuildDefaults.threshold(source: kind)
         let defaultFilter = !options.noFilter && options.filters.isEmpty
         let filterPaths = options.noFilter ? [] : defaultFilter ? [BuildDefaults.filterModel(source: kind)] : options.filters
-        filter = try Self.loadFilter(filterPaths, options: options, source: source, models: &models)
+        filter = try Self.loadFilter(filterPaths, threshold: threshold, options: options, source: source, models: &models)
         // Soft labels: --label-model as given; without it, the default ensemble for a build with the
         // default filter, the filter's own probabilities for any other.
         let defaultLabels = options.labelModels.isEmpty && defaultFilter
@@ -77,7 +78,7 @@ struct BuildSetup {
         var record = BuildRecord(command: "build", tool: toolVersion, source: source.sourceName,
                                  sourceOptions: recordedOptions, sourceSettings: source.settings, seed: options.seed,
                                  classes: classes, perClass: options.perClass, plannedSamples: plan.totalSamples,
-                                 shardSize: options.shardSize, threshold: options.noFilter ? nil : options.threshold,
+                                 shardSize: options.shardSize, threshold: options.noFilter ? nil : threshold,
                                  maxAttempts: maxAttempts, classifier: options.classifier.map(modelName), filters: filterPaths.map(modelName),
                                  reconstructor: options.reconstructor.map(modelName), generators: options.generators.map(modelName),
                                  inputGenerator: options.inputGenerator.map(modelName), models: models)
@@ -90,14 +91,14 @@ struct BuildSetup {
 
     /// The filter classifiers at `paths` (none: --no-filter), each checked against the source and
     /// appended to `models` with its hash.
-    private static func loadFilter(_ paths: [String], options: BuildOptions, source: SampleSource,
+    private static func loadFilter(_ paths: [String], threshold: Double, options: BuildOptions, source: SampleSource,
                                    models: inout [ModelRecord]) throws -> ConfidenceFilter? {
         guard !paths.isEmpty else { return nil }
         if options.filters.isEmpty && !Files.exists(paths[0]) {
             throw SynthError.file(paths[0], "default filter model not found (set SYNTH_MODELS_DIR, pass --filter M, or --no-filter)")
         }
         let classifiers = try loadClassifiers(paths, role: "filter", source: source, models: &models)
-        return try ConfidenceFilter(classifiers: classifiers, names: paths, threshold: Float(options.threshold))
+        return try ConfidenceFilter(classifiers: classifiers, names: paths, threshold: Float(threshold))
     }
 
     /// Classifiers at `paths` for `role` ("filter" or "label"), each checked against the source's

@@ -61,7 +61,7 @@ public enum SourceFactory {
             try refuse(request, ["--classifier": request.classifier, "--reconstructor": request.reconstructor,
                                  "--input-generator": request.inputGenerator], options: false)
             return try GANSource(generatorPaths: request.generators, modelsDirectory: BuildDefaults.modelsDirectory,
-                                 sampling: GANSampling(options: request.options))
+                                 sampling: GANSampling(options: BuildDefaults.sourceSettings(source: "gan").merging(request.options) { _, given in given }))
         case "gan-latent":
             try refuse(request, ["--classifier": request.classifier, "--reconstructor": request.reconstructor])
             return try LatentGANSource(generatorPaths: request.generators, inputGeneratorPath: request.inputGenerator,

@@ -167,8 +167,21 @@ struct SourceCommandTests {
             }
             #expect(used.contains { $0 == ("filter-resnet-s.safetensors", "filter") }, "\(used)")
             #expect(used.filter { $0.1 == "label" }.map(\.0) == BuildOutcomeTests.defaultLabelFiles, "\(used)")
+            // gan blends classes by default and filters at 0.5; gan-latent draws plainly at 0.9.
+            let record = try Manifest.read(Files.join(out, "manifest.json")).build
+            #expect(record.threshold == (source == "gan" ? 0.5 : 0.9))
+            #expect(record.sourceSettings["class_mix"] == (source == "gan" ? "0.5" : nil), "\(record.sourceSettings)")
+            #expect(record.sourceOptions.isEmpty, "defaults are not options given: \(record.sourceOptions)")
             #expect(try SynthProcess.run(["verify", out]).status == 0)
         }
+        // Given, the settings win: plain draws filtered at 0.9.
+        let plain = dir.file("gan-plain")
+        let r = try SynthProcess.run(["build", "--source", "gan", "--classes", "10", "--per-class", "2", "--seed", "0",
+                                      "--source-option", "class_mix=0", "--threshold", "0.9", "--out", plain],
+                                     environment: ["SYNTH_MODELS_DIR": Self.shippedModels])
+        #expect(r.status == 0, "\(r.stderr)")
+        let record = try Manifest.read(Files.join(plain, "manifest.json")).build
+        #expect(record.threshold == 0.9 && record.sourceSettings["class_mix"] == nil, "\(record.sourceSettings)")
     }
 }
 

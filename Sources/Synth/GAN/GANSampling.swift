@@ -10,8 +10,9 @@ import Support
 ///   label models (`--label-model`) say in its `probs` what it looks like. Between-class images
 ///   are what a student trained on soft labels learns the class boundaries from.
 ///
-/// The defaults (1 and 0) draw exactly what the source drew before the options existed, and
-/// leave the manifest's source settings as they were.
+/// This struct's defaults (1 and 0) draw exactly what the source drew before the options existed,
+/// and record nothing; `synth build` asks for class_mix=0.5 unless told otherwise
+/// (`BuildDefaults.sourceSettings`).
 public struct GANSampling: Sendable, Equatable {
     public var latentScale: Float = 1
     public var classMix: Float = 0

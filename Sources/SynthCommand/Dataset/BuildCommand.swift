@@ -39,9 +39,9 @@ struct BuildCommand: ParsableCommand {
               --label-model models/filter-resnet-s.safetensors \\
               --label-model models/filter-ref-cnn.safetensors
 
-        gan settings, --source-option KEY=VALUE: latent_scale=S draws z from N(0, S^2 I) (default 1); class_mix=P blends, with probability P, a sample's class with a second one in the generator's conditional batch norms, its own weighing U[0.5, 1) (default 0). A blended sample keeps its class as its label; its probs say what it looks like, so it is meant for soft labels and --no-filter:
-          synth build --source gan --per-class 1000 --no-filter \\
-              --source-option class_mix=0.5 --out data/gan-mix
+        gan settings, --source-option KEY=VALUE: latent_scale=S draws z from N(0, S^2 I) (default 1); class_mix=P blends, with probability P, a sample's class with a second one in the generator's conditional batch norms, its own weighing U[0.5, 1) (default 0.5). A blended sample keeps its class as its label, and its probs say what it looks like: with soft labels the blends are worth about a point of CAS, which is why gan's default filter threshold is 0.5. Plain draws, filtered as before:
+          synth build --source gan --per-class 1000 --threshold 0.9 \\
+              --source-option class_mix=0 --out data/gan-plain
 
         CaG settings, --source-option KEY=VALUE (repeatable; BENCHMARKS.md, "CaG sampler", measures what each buys):
         \(CaGConfig.settingsHelp())
@@ -55,7 +55,7 @@ struct BuildCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Accepted samples per class.") var perClass: Int
     @Option(help: "Output directory (created; must be empty unless --resume), or - for a tar stream on stdout.") var out: String
     @Option(help: "Shard file prefix (default: the output directory's name).") var name: String?
-    @Option(parsing: .unconditional, help: "Keep a candidate only if its class probability is above this.") var threshold: Double = 0.9
+    @Option(parsing: .unconditional, help: "Keep a candidate only if its class probability is above this (default 0.5 for gan, 0.9 otherwise).") var threshold: Double?
     @Option(parsing: .unconditional, help: "Candidates per class before giving up (default 20 * per-class).") var maxAttempts: Int?
     @Option(parsing: .unconditional, help: "Samples per shard. A DataLoader's workers each read whole shards: give a small dataset at least as many shards as workers.") var shardSize = 1000
     @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 0
