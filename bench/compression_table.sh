@@ -36,8 +36,10 @@ fi
 args=(); soft=()
 for d in "${dirs[@]}"; do
   args+=(--synthetic "$d")
-  # A dataset stores soft labels when its samples' json hold probs: look at the first one.
-  if tar -xOf "$(ls "$d"/*.tar | head -1)" --wildcards '*.json' 2>/dev/null | head -c 4096 | grep -q '"probs"'; then
+  # A dataset stores soft labels when its samples' json hold probs: look at the first one (in a
+  # subshell without pipefail: head closing the pipe early is not a failure here).
+  first=$(ls "$d"/*.tar | head -1)
+  if (set +o pipefail; tar -xOf "$first" --wildcards '*.json' 2>/dev/null | head -c 4096 | grep -q '"probs"'); then
     soft+=(--synthetic "$d")
   fi
 done
