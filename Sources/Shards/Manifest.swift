@@ -95,11 +95,11 @@ public struct Manifest: Codable, Equatable, Sendable {
         sections[key] = value.map { JSONValue(encoding: $0) }
     }
 
-    /// Pretty, key-sorted JSON with a final newline.
     /// Whether every sample's json carries probs (its soft label): a filtered build stores the
     /// filter's, a build with label models theirs.
     public var storesProbs: Bool { filter?.enabled == true || build.labelModels != nil }
 
+    /// Pretty, key-sorted JSON with a final newline.
     public func encoded() -> [UInt8] {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
