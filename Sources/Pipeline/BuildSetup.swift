@@ -44,6 +44,7 @@ struct BuildSetup {
         }
         let classes = try ClassSelection.parse(options.classes, classNames: source.classNames,
                                                origin: options.classifier.map { "the classifier \($0)" } ?? "source '\(kind)'")
+        source.drawOnly(classes: classes)
 
         // Models: the source's, then the filter's; every one hashed into the manifest.
         var models: [ModelRecord] = []

@@ -26,8 +26,13 @@ public protocol SampleSource: AnyObject {
 
     /// `count` images of class `label`, values in [0, 1], shape [count, channels, height, width].
     func generate(label: Int, count: Int, seed: UInt64) throws -> Tensor
+    /// The classes a build draws (`--classes`), told before the first `generate`: a source that
+    /// blends classes into a sample keeps its blends inside them, so a build of some classes
+    /// (a replay of old classes) holds nothing of the others.
+    func drawOnly(classes: [Int])
 }
 
 extension SampleSource {
     public func role(ofModel path: String) -> String { "source" }
+    public func drawOnly(classes: [Int]) {}
 }

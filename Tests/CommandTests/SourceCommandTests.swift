@@ -103,6 +103,8 @@ struct SourceCommandTests {
         #expect(mixed.status == 0, "\(mixed.stderr)")
         let record = try Manifest.read(dir.file("mix/manifest.json")).build
         #expect(record.sourceSettings["class_mix"] == "0.5" && record.sourceSettings["latent_scale"] == "1.2")
+        // Blends keep to the build's classes, and the record says which they are.
+        #expect(record.sourceSettings["class_mix_classes"] == "0,1,2")
         let mixedHashes = try directoryHashes(dir.file("mix")), plainHashes = try directoryHashes(dir.file("a"))
         #expect(mixedHashes != plainHashes)
         SynthProcess.expectBadInput(try SynthProcess.run(args + [dir.file("e"), "--source-option", "class_mix=2"]), mentioning: ["class_mix=2"])

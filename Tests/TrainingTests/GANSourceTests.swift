@@ -105,6 +105,42 @@ struct GANSourceTests {
         #expect(mixed.settings["class_mix"] == "0.5")
     }
 
+    @Test("a build of some classes blends only inside them; over all classes the draw is unchanged")
+    func blendsKeepToTheBuildsClasses() throws {
+        let gs = generators(2)
+        let all = try GANSource(generators: gs, files: ["a", "b"], sampling: GANSampling(classMix: 0.5))
+        let xAll = try all.generate(label: 1, count: 24, seed: 5)
+        let told = try GANSource(generators: gs, files: ["a", "b"], sampling: GANSampling(classMix: 0.5))
+        told.drawOnly(classes: [2, 0, 1])
+        #expect(try told.generate(label: 1, count: 24, seed: 5).array == xAll.array)
+        #expect(told.settings == all.settings)
+
+        // Classes 1 and 2: every blended sample of class 1 takes class 2 as its partner.
+        let pair = try GANSource(generators: gs, files: ["a", "b"], sampling: GANSampling(classMix: 0.5))
+        pair.drawOnly(classes: [1, 2])
+        #expect(pair.settings["class_mix_classes"] == "1,2")
+        let xp = try pair.generate(label: 1, count: 24, seed: 5)
+        var blended = 0
+        for i in 0..<24 {
+            var rng = RNG(seed: RNG.derive(5, UInt64(i)))
+            let k = rng.int(below: 2)
+            let z = Tensor((0..<8).map { _ in rng.normal() }, shape: [1, 8])
+            guard rng.uniform() < 0.5 else { continue }
+            _ = rng.int(below: 1)
+            let w = 0.5 + 0.5 * rng.uniform()
+            let y = Autodiff.withoutGrad { gs[k](z, labels: [1], mix: ClassMix(other: [2], weight: [w])) }
+            for j in 0..<64 { #expect(abs((y[j] + 1) / 2 - xp[i * 64 + j]) < 1e-5) }
+            blended += 1
+        }
+        #expect(blended > 0)
+
+        // One class: nothing to blend with, so the plain draws.
+        let plain = try GANSource(generators: gs, files: ["a", "b"])
+        let alone = try GANSource(generators: gs, files: ["a", "b"], sampling: GANSampling(classMix: 0.5))
+        alone.drawOnly(classes: [1])
+        #expect(try alone.generate(label: 1, count: 24, seed: 5).array == plain.generate(label: 1, count: 24, seed: 5).array)
+    }
+
     @Test("a class mix of weight 1, or with the sample's own class, is no mix; weights blend the class rows linearly")
     func classMixRows() throws {
         let g = generators(1)[0]

@@ -5,7 +5,7 @@ import Support
 /// - `latent_scale=S`: z ~ N(0, S^2 I) instead of N(0, I). Above 1 the generator is asked for
 ///   images further from the modes it learned (the opposite of BigGAN's truncation).
 /// - `class_mix=P`: with probability P a sample blends its class with a second class drawn
-///   uniformly from the others, in every conditional batch norm of the generator (`ClassMix`),
+///   uniformly from the build's other classes (`mixClasses`), in every conditional batch norm of the generator (`ClassMix`),
 ///   its own class weighing w ~ U[0.5, 1). The sample keeps its own class as its label; the
 ///   label models (`--label-model`) say in its `probs` what it looks like. Between-class images
 ///   are what a student trained on soft labels learns the class boundaries from.
@@ -16,6 +16,10 @@ import Support
 public struct GANSampling: Sendable, Equatable {
     public var latentScale: Float = 1
     public var classMix: Float = 0
+    /// The classes a blend may draw its second class from, ascending; nil: all of the generator's.
+    /// `synth build --classes` sets it (`SampleSource.drawOnly`). Over all classes the draw is
+    /// the same as with nil.
+    public var mixClasses: [Int]?
 
     public init(latentScale: Float = 1, classMix: Float = 0) {
         self.latentScale = latentScale; self.classMix = classMix
@@ -47,7 +51,13 @@ public struct GANSampling: Sendable, Equatable {
         var s: [String: String] = [:]
         if latentScale != 1 { s["latent_scale"] = String(latentScale) }
         if classMix != 0 { s["class_mix"] = String(classMix) }
+        if classMix != 0, let pool = mixClasses { s["class_mix_classes"] = pool.map(String.init).joined(separator: ",") }
         return s
+    }
+
+    /// The classes a sample of class `label` may blend with, out of `classCount`.
+    func blendPartners(of label: Int, classCount: Int) -> [Int] {
+        (mixClasses ?? Array(0..<classCount)).filter { $0 != label }
     }
 }
 

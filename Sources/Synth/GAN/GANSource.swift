@@ -14,7 +14,7 @@ import Foundation
 public final class GANSource: SampleSource {
     public let generators: [ResGANGenerator]
     public let modelFiles: [String]
-    public let sampling: GANSampling
+    public private(set) var sampling: GANSampling
 
     /// Loads every generator; they must all be conditional and agree on classes and image shape.
     public convenience init(generatorPaths: [String], sampling: GANSampling = GANSampling()) throws {
@@ -69,6 +69,12 @@ public final class GANSource: SampleSource {
          "generator_choice": "per sample, uniform, from (seed, index)"].merging(sampling.settings) { a, _ in a }
     }
 
+    /// Blends keep to the build's classes; over all of them nothing is recorded (the old draw).
+    public func drawOnly(classes: [Int]) {
+        let pool = Array(Set(classes)).sorted()
+        sampling.mixClasses = pool == Array(0..<classNames.count) ? nil : pool
+    }
+
     public func generate(label: Int, count: Int, seed: UInt64) throws -> Tensor {
         guard label >= 0 && label < classNames.count else {
             throw SynthError("class \(label) outside the generators' \(classNames.count) classes")
@@ -76,7 +82,8 @@ public final class GANSource: SampleSource {
         var chosen = [[Int]](repeating: [], count: generators.count)
         var latents = [[Float]](repeating: [], count: generators.count)
         // Per generator, each chosen sample's second class and own weight (class_mix only).
-        let mixing = sampling.classMix > 0 && classNames.count > 1
+        let partners = sampling.blendPartners(of: label, classCount: classNames.count)
+        let mixing = sampling.classMix > 0 && !partners.isEmpty
         var others = [[Int]](repeating: [], count: generators.count)
         var weights = [[Float]](repeating: [], count: generators.count)
         for i in 0..<count {
@@ -86,9 +93,8 @@ public final class GANSource: SampleSource {
             for _ in 0..<generators[k].config.zDim { latents[k].append(sampling.latentScale * rng.normal()) }
             guard mixing else { continue }
             if rng.uniform() < sampling.classMix {
-                // Uniform over the other classes: draw from K-1 and skip the sample's own.
-                let o = rng.int(below: classNames.count - 1)
-                others[k].append(o >= label ? o + 1 : o)
+                // Uniform over the other classes (of all K: draw from K-1 and skip the sample's own).
+                others[k].append(partners[rng.int(below: partners.count)])
                 weights[k].append(0.5 + 0.5 * rng.uniform())
             } else {
                 others[k].append(label)

@@ -39,7 +39,7 @@ struct BuildCommand: ParsableCommand {
               --label-model models/filter-resnet-s.safetensors \\
               --label-model models/filter-ref-cnn.safetensors
 
-        gan settings, --source-option KEY=VALUE: latent_scale=S draws z from N(0, S^2 I) (default 1); class_mix=P blends, with probability P, a sample's class with a second one in the generator's conditional batch norms, its own weighing U[0.5, 1) (default 0.5). A blended sample keeps its class as its label, and its probs say what it looks like: with soft labels the blends are worth about a point of CAS, which is why gan's default filter threshold is 0.5. Plain draws, filtered as before:
+        gan settings, --source-option KEY=VALUE: latent_scale=S draws z from N(0, S^2 I) (default 1); class_mix=P blends, with probability P, a sample's class with a second one of the build's classes in the generator's conditional batch norms, its own weighing U[0.5, 1) (default 0.5). A blended sample keeps its class as its label, and its probs say what it looks like: with soft labels the blends are worth about a point of CAS, which is why gan's default filter threshold is 0.5. Plain draws, filtered as before:
           synth build --source gan --per-class 1000 --threshold 0.9 \\
               --source-option class_mix=0 --out data/gan-plain
 
