@@ -215,6 +215,39 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
         for (a, e) in zip(results[1], results[0]) { expectClose(a, e, tol: 1e-4) }
     }
 
+    // MARK: conv2dAvgPool2x
+
+    @Test(arguments: [(2, 3, 4, 6, 2, true), (1, 2, 5, 3, 3, false), (3, 1, 2, 2, 2, true), (2, 2, 7, 7, 1, true)])
+    func conv2dAvgPool2xGradients(_ c: (Int, Int, Int, Int, Int, Bool)) {
+        let (n, cin, h, w, cout, hasBias) = c
+        let x = randn([n, cin, h, w], seed: 50), wt = randn([cout, cin, 3, 3], seed: 51, scale: 0.5)
+        let b = randn([cout], seed: 52)
+        checkGradients(hasBias ? [x, wt, b] : [x, wt]) { conv2dAvgPool2x($0[0], $0[1], hasBias ? $0[2] : nil) }
+    }
+
+    @Test func avgPoolKernelsGradients() {
+        let wt = randn([3, 2, 3, 3], seed: 53)
+        checkGradients([wt]) { avgPoolKernels($0[0]) }
+    }
+
+    @Test(arguments: [(3, 4, 6, 8), (2, 3, 7, 5), (64, 2, 28, 28)])
+    func conv2dAvgPool2xIsThePooledConv(_ c: (Int, Int, Int, Int)) {
+        // Values and all three gradients against convolving, then pooling, as the discriminator
+        // did before: the same products, summed in another order. Odd sides drop their last row
+        // or column, as the pooling does.
+        let (n, cin, h, w) = c
+        let x = randn([n, cin, h, w], seed: 54), wt = randn([3, cin, 3, 3], seed: 55), b = randn([3], seed: 56)
+        var results: [[[Float]]] = []
+        for fused in [false, true] {
+            x.zeroGrad(); wt.zeroGrad(); b.zeroGrad()
+            let y = fused ? conv2dAvgPool2x(x, wt, b) : avgPool2d(conv2d(x, wt, b, padding: 1), kernel: 2)
+            #expect(y.shape == [n, 3, h / 2, w / 2])
+            y.backward(seed: randn(y.shape, seed: 57, requiresGrad: false))
+            results.append([y.array, x.grad!.buffer.map { $0 }, wt.grad!.buffer.map { $0 }, b.grad!.buffer.map { $0 }])
+        }
+        for (a, e) in zip(results[1], results[0]) { expectClose(a, e, tol: 1e-4) }
+    }
+
     // MARK: resize
 
     @Test func resizeGradients() {
@@ -285,6 +318,22 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
         let y = concat([a, b])
         #expect(y.shape == [2, 3, 2])
         #expect(y.array == [1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12])
+    }
+
+    // MARK: slice
+
+    @Test func sliceGradients() {
+        let x = randn([2, 5, 3, 2], seed: 30)
+        checkGradients([x]) { slice($0[0], axis: 1, range: 1..<4) }
+        checkGradients([x]) { slice($0[0], axis: 0, range: 1..<2) }
+        checkGradients([x]) { slice($0[0], axis: -1, range: 0..<1) }
+    }
+
+    @Test func sliceUndoesConcat() {
+        let a = Tensor([1, 2, 3, 4], shape: [2, 1, 2]), b = Tensor([5, 6, 7, 8, 9, 10, 11, 12], shape: [2, 2, 2])
+        let y = concat([a, b])
+        #expect(slice(y, axis: 1, range: 0..<1).array == a.array && slice(y, axis: 1, range: 1..<3).array == b.array)
+        #expect(slice(y, axis: 1, range: 1..<3).shape == [2, 2, 2])
     }
 
     // MARK: layers

@@ -49,6 +49,22 @@ import Support
         }
     }
 
+    /// The discriminator's pooled conv (4x4 kernel sums -> stride-2 conv2d), forward and gradients.
+    static func pooledConv(n: Int, hw: Int) -> [[Float]] {
+        let x = randn([n, 8, hw, hw], seed: 21), w = randn([4, 8, 3, 3], seed: 22, scale: 0.3), b = randn([4], seed: 23)
+        let y = conv2dAvgPool2x(x, w, b)
+        sum(y * y).backward()
+        return [y.array] + [x, w, b].map { Array($0.grad!.buffer) }
+    }
+
+    @Test(arguments: [(1, 14), (128, 14), (128, 28)])
+    func pooledConvIsTheSameOnAnyNumberOfThreads(_ c: (Int, Int)) {
+        let reference = Parallel.withThreads(1) { Self.pooledConv(n: c.0, hw: c.1) }
+        for threads in [2, 3] {
+            #expect(Parallel.withThreads(threads) { Self.pooledConv(n: c.0, hw: c.1) } == reference, "\(threads) threads")
+        }
+    }
+
     @Test func mapIsInPartOrderOnAnyNumberOfThreads() {
         for threads in [1, 2, 3] {
             #expect(Parallel.withThreads(threads) { Parallel.map(7) { $0 * $0 } } == (0..<7).map { $0 * $0 }, "\(threads) threads")

@@ -19,6 +19,13 @@ public final class Conv2d: Layer {
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         conv2d(x, weight, bias, stride: stride, padding: padding)
     }
+
+    /// This 3x3 "same" convolution of x up-sampled 2x (nearest), computed on x (`upsampleConv2d`):
+    /// the generator's up-sampling blocks.
+    public func upsampled(_ x: Tensor) -> Tensor {
+        precondition(kernel == 3 && stride == 1 && padding == 1, "Conv2d.upsampled needs a 3x3 conv with padding 1")
+        return upsampleConv2d(x, weight, bias)
+    }
 }
 
 /// nn.ConvTranspose2d with square kernels: weight [in, out, k, k], bias [out].

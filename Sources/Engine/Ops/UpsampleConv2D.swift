@@ -12,9 +12,9 @@ import Support
 /// margin per axis), an unfold of 4 taps on H x W pixels instead of 9 on 2H x 2W, a GEMM four
 /// times as tall, and no up-sampled copy of the input, kept alive for the backward pass.
 ///
-/// Not wired into the generator yet: there it cut a GAN step's CPU time by 19% but raised
-/// train-gan's peak RSS from 362 to 390 MB (BENCHMARKS.md, "Where the time goes"), and peak
-/// memory must not grow; the phase planes and a kept column matrix are what it holds instead.
+/// The generator's up-sampling blocks use it (`Conv2d.upsampled`). Wired in alone (60c9379) it
+/// raised train-gan's peak RSS from 362 to 390 MB; together with the discriminator's pooled conv
+/// (`conv2dAvgPool2x`) and the generator's split concat shortcut the peak is 356 MB.
 ///
 /// The three pieces are ops of their own (the kernel sums, conv2d, the interleave), each with its
 /// backward pass, so gradients and the determinism of conv2d carry over.

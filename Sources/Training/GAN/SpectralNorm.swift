@@ -102,6 +102,13 @@ public final class SNConv2d: Layer {
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         conv2d(x, sn.weight(training: isTraining), bias, stride: stride, padding: padding)
     }
+
+    /// This 3x3 "same" convolution followed by 2x2 average pooling, as one stride-2 convolution
+    /// (`conv2dAvgPool2x`): the discriminator's down-sampling blocks.
+    public func pooled(_ x: Tensor) -> Tensor {
+        precondition(stride == 1 && padding == 1, "SNConv2d.pooled needs a 3x3 conv with padding 1")
+        return conv2dAvgPool2x(x, sn.weight(training: isTraining), bias)
+    }
 }
 
 /// nn.Linear under spectral_norm.
