@@ -122,7 +122,7 @@ public enum DatasetReport {
                          + (cas.trainedClassesAccuracy.map { "; \(pct($0)) over the test samples of its \(counted(cas.trainedClasses?.count ?? 0, "class")) (the overall figure counts the other classes' samples as errors)" } ?? ""))
         }
         for p in c.evaluations.placements {
-            var s = "equivalent real training set\(p.cas.settings.soft ? " (soft labels)" : ""): \(p.equivalentSameSteps.map(\.description) ?? "-") samples (same steps)"
+            var s = "equivalent real training set (labels: \(CompressionText.labels(p.cas.settings))): \(p.equivalentSameSteps.map(\.description) ?? "-") samples (same steps)"
             if let r = p.compressionRaw { s += String(format: "; models %@ vs that much real data %@ raw: %.2fx", CompressionText.bytes(Double(p.modelBytes ?? 0)), CompressionText.bytes(p.realBytesRaw ?? 0), r) }
             if let note = p.note { s += " (\(note))" }
             lines.append(s)
@@ -165,7 +165,7 @@ public enum DatasetReport {
     }
 
     static func settingsText(_ s: CASSettings) -> String {
-        "\(s.arch), \(s.lengthText) of \(s.batchSize), Adam \(s.learningRate), \(s.cosine ? "cosine" : "constant")\(s.soft ? ", soft labels" : ""), seed \(s.seed)"
+        "\(s.arch), \(s.lengthText) of \(s.batchSize), Adam \(s.learningRate), \(s.cosine ? "cosine" : "constant"), labels: \(CompressionText.labels(s)), seed \(s.seed)"
     }
     static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
     static func d3(_ x: Double) -> String { String(format: "%.3f", x) }
@@ -209,7 +209,7 @@ public enum DatasetReport {
         }
         if let cas = c.headlineCAS { h += card(pct(cas.accuracy), "CAS accuracy on \(cas.test)") }
         for p in c.evaluations.placements {
-            h += card(p.equivalentSameSteps.map(\.description) ?? "-", "real samples with the same error (same steps\(p.cas.settings.soft ? ", soft labels" : ""))")
+            h += card(p.equivalentSameSteps.map(\.description) ?? "-", "real samples with the same error (same steps, labels: \(CompressionText.labels(p.cas.settings)))")
             if let r = p.compressionRaw { h += card(String(format: "%.2fx", r), "compression: real bytes (raw) / model bytes") }
         }
         if let a = c.audit { h += card(pct(a.share), "near-copies of real images (\(a.nearCopies) of \(a.samples))") }
@@ -245,7 +245,7 @@ public enum DatasetReport {
         let placements = c.evaluations.placements
         if let p = placements.first {
             let markers = placements.map { q in
-                CurveChart.Marker(label: m.name + (q.cas.settings.soft ? " (soft)" : ""), error: q.cas.error, equivalent: q.equivalentSameSteps)
+                CurveChart.Marker(label: m.name + " (\(CompressionText.labels(q.cas.settings)))", error: q.cas.error, equivalent: q.equivalentSameSteps)
             }
             h += "<div id=\"curve\">" + CurveChart.svg(curves: p.curves, markers: markers) + "</div>\n"
             h += "<p class=\"muted\">\(escape(CompressionText.realCurve(p.curves).components(separatedBy: "\n")[0]))</p>\n"

@@ -244,6 +244,9 @@ struct ExperimentCommandTests {
                 "\(String(describing: evaluations?.keys))")
         let report = try String(contentsOfFile: dir.file("ds/report.md"), encoding: .utf8)
         #expect(report.contains("| hard |") && report.contains("| soft, T = 2 |"), "\(report)")
+        // The summary lines name each placement's labels as the table does.
+        #expect(report.contains("equivalent real training set (labels: hard)")
+                && report.contains("equivalent real training set (labels: soft, T = 2)"), "\(report)")
 
         // A fresh curve file: refused before the real curve trains.
         var fresh = common
