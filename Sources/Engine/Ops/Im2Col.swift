@@ -90,19 +90,20 @@ func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, into col
     g.sweep(samples: samples, sameWidth: { ky, kx, lo, hi, run, plane in
         unfoldSameWidth(x + plane, g, ky: ky, kx: kx, lo: lo, hi: hi, into: col + run)
     }, row: { lo, hi, entries, pixels in
-        let dst = col + entries
+        // Rows here are short (the pooled and phase grids: 7-15 entries) and there are many of
+        // them: plain pointer loops, no range iterators or per-row library calls.
+        let dst = col + entries, outW = g.outW
         guard let pixels else {
-            for ox in 0..<g.outW { dst[ox] = 0 }
+            var i = 0
+            while i < outW { dst[i] = 0; i += 1 }
             return
         }
-        let srow = x + pixels
-        for ox in 0..<lo { dst[ox] = 0 }
-        if g.stride == 1 {
-            for ox in lo..<hi { dst[ox] = srow[ox] }
-        } else {
-            for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
-        }
-        for ox in hi..<g.outW { dst[ox] = 0 }
+        var i = 0
+        while i < lo { dst[i] = 0; i += 1 }
+        let step = g.stride
+        var s = x + pixels + lo * step
+        while i < hi { dst[i] = s.pointee; s += step; i += 1 }
+        while i < outW { dst[i] = 0; i += 1 }
     })
 }
 
@@ -154,12 +155,9 @@ func col2im(_ col: UnsafeMutablePointer<Float>, samples: Int, _ g: ConvGeometry,
         foldSameWidth(col + run, g, ky: ky, kx: kx, lo: lo, hi: hi, addingInto: x + plane)
     }, row: { lo, hi, entries, pixels in
         guard let pixels else { return }
-        let src = col + entries, drow = x + pixels
-        if g.stride == 1 {
-            for ox in lo..<hi { drow[ox] += src[ox] }
-        } else {
-            for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
-        }
+        let src = col + entries, step = g.stride
+        var d = x + pixels + lo * step, i = lo
+        while i < hi { d.pointee += src[i]; d += step; i += 1 }
     })
 }
 
