@@ -117,6 +117,23 @@ import Testing
         }
     }
 
+    /// A test set that numbers the same classes otherwise (a folder dataset sorted by name) is
+    /// matched to the data's classes by name: the same result as the test set in the data's order.
+    @Test func replayMatchesTheTestSetsClassesByName() throws {
+        let data = Self.stripes(200), test = Self.stripes(60, seed: 5)
+        let k = test.classCount
+        let reversed = Dataset(name: "reversed", pixels: test.pixels, count: test.count, channels: 1, height: 28, width: 28,
+                               labels: test.labels.map { k - 1 - $0 }, classNames: test.classNames.reversed())
+        let settings = ReplaySettings(stepsA: 6, stepsB: 6, batchSize: 32, learningRate: 3e-3)
+        let a = try ReplayExperiment.run(data: data, test: test, settings: settings, realBuffers: [20])
+        let b = try ReplayExperiment.run(data: data, test: reversed, settings: settings, realBuffers: [20])
+        #expect(a.rows.map(\.oldAccuracy) == b.rows.map(\.oldAccuracy) && a.rows.map(\.newAccuracy) == b.rows.map(\.newAccuracy))
+        #expect(a.oldAccuracyAfterA == b.oldAccuracyAfterA)
+        let foreign = Dataset(name: "foreign", pixels: test.pixels, count: test.count, channels: 1, height: 28, width: 28,
+                              labels: test.labels, classNames: (0..<k).map { "animal \($0)" })
+        #expect(throws: SynthError.self) { try ReplayExperiment.run(data: data, test: foreign, settings: settings) }
+    }
+
     /// A live feed: its first draw is replayed as a fixed set and as the live row's first epoch;
     /// every later epoch of task B replays a fresh draw, asked for once each, in order.
     @Test func liveFeedDrawsFreshSamplesEachEpoch() throws {
