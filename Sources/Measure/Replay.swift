@@ -159,6 +159,8 @@ public enum ReplayExperiment {
     public static func run(data: Dataset, test: Dataset, settings: ReplaySettings, synthetic: [(name: String, data: Dataset)] = [],
                            feeds: [ReplayFeed] = [], realBuffers: [Int] = [],
                            progress: (Stage, TrainingProgress) -> Void = { _, _ in }) throws -> ReplayResult {
+        // Class numbers mean the data's classes: the test set's are matched to them by name.
+        let test = try test.inLabelSpace(of: data.classNames, named: data.name)
         let old = Set(settings.oldClasses), new = Set(settings.newClasses)
         guard !old.isEmpty, !new.isEmpty, old.isDisjoint(with: new) else {
             throw SynthError("replay: the old and new classes must be non-empty and disjoint")
