@@ -50,9 +50,10 @@ struct BenchGANCommand: ParsableCommand {
         try trainer.run(reportEvery: steps)
         let seconds = Date().timeIntervalSince(start)
         let flops = GEMMCount.flops - flops0
-        // The FLOP-heaviest GEMM of the step: the generator's last block's first 3x3 conv
-        // (2w -> w channels at full size), a sample group's columns.
-        let roof = SgemmRoof.measure(m: width, n: 4096, k: 2 * width * 9)
+        // The FLOP-heaviest GEMM of the step: the generator's first block's up-sampling conv, run
+        // on the small input (upsampleConv2d: 4 phases x 2w outputs, 4w channels x 2x2 taps), over a
+        // sample group's columns (32 samples of the 8x8 phase grid at width 24, batch 64).
+        let roof = SgemmRoof.measure(m: 8 * width, n: 2048, k: 16 * width)
         let ms = seconds / Double(steps) * 1000
         if json {
             print(JSONOutput.string(["ms_per_step": ms, "seconds": seconds, "steps": Double(steps), "batch": Double(batch),
