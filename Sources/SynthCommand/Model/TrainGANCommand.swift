@@ -25,7 +25,7 @@ struct TrainGANCommand: ParsableCommand {
     @Option(help: "Residual block: add (y = F(x) + x) or concat (y = conv1x1(concat(F(x), x))).") var block: String?
     @Flag(help: "An unconditional GAN (plain batch norm, no projection): for synth condition.") var unconditional = false
     @Option(help: "Random seed (initialisation, data order, latents).") var seed: UInt64?
-    @Option(help: "Total generator steps (default 4000).") var steps: Int?
+    @Option(help: "Total generator steps (default 8000: the shipped GANs' length).") var steps: Int?
     @Option(help: "Batch size (default 64).") var batch: Int?
     @Option(help: "Generator base width w: 4w, 2w, w channels (default 24).") var width: Int?
     @Option(help: "Discriminator base width: w, 2w, 2w channels (default 24).") var dWidth: Int?

@@ -19,7 +19,7 @@ public struct GANTrainingConfig: Equatable, Sendable {
     public var emaDecay: Float
     public var seed: UInt64
 
-    public init(steps: Int = 4000, batchSize: Int = 64, lrG: Float = 2e-4, lrD: Float = 2e-4, beta1: Float = 0.5,
+    public init(steps: Int = 8000, batchSize: Int = 64, lrG: Float = 2e-4, lrD: Float = 2e-4, beta1: Float = 0.5,
                 beta2: Float = 0.999, dSteps: Int = 1, emaDecay: Float = 0.999, seed: UInt64 = 0) {
         self.steps = steps; self.batchSize = batchSize; self.lrG = lrG; self.lrD = lrD
         self.beta1 = beta1; self.beta2 = beta2; self.dSteps = dSteps; self.emaDecay = emaDecay; self.seed = seed
