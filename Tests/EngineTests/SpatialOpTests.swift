@@ -182,14 +182,36 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
         #expect(x.grad!.pointer[6] == 3 && x.grad!.pointer[3] == 1)
     }
 
-    // MARK: upsampleConv2d
+    // MARK: fused convs (upsampleConv2d, conv2dAvgPool2x)
+
+    /// Finite-difference gradients of a fused conv op(x, w, b) with a 3x3 weight, for the case
+    /// (n, cin, h, w, cout, hasBias).
+    static func checkFusedConvGradients(_ op: @escaping (Tensor, Tensor, Tensor?) -> Tensor,
+                                        _ c: (Int, Int, Int, Int, Int, Bool), seed: UInt64) {
+        let (n, cin, h, w, cout, hasBias) = c
+        let x = randn([n, cin, h, w], seed: seed), wt = randn([cout, cin, 3, 3], seed: seed + 1, scale: 0.5)
+        let b = randn([cout], seed: seed + 2)
+        checkGradients(hasBias ? [x, wt, b] : [x, wt]) { op($0[0], $0[1], hasBias ? $0[2] : nil) }
+    }
+
+    /// Values and all three gradients of a fused conv against the composition it replaces (the
+    /// same products, summed in another order).
+    static func expectFusedMatchesComposed(_ fused: (Tensor, Tensor, Tensor) -> Tensor, _ composed: (Tensor, Tensor, Tensor) -> Tensor,
+                                           x: Tensor, weight wt: Tensor, bias b: Tensor, shape: [Int], seed: UInt64) {
+        var results: [[[Float]]] = []
+        for isFused in [false, true] {
+            x.zeroGrad(); wt.zeroGrad(); b.zeroGrad()
+            let y = isFused ? fused(x, wt, b) : composed(x, wt, b)
+            #expect(y.shape == shape)
+            y.backward(seed: randn(y.shape, seed: seed, requiresGrad: false))
+            results.append([y.array, x.grad!.buffer.map { $0 }, wt.grad!.buffer.map { $0 }, b.grad!.buffer.map { $0 }])
+        }
+        for (a, e) in zip(results[1], results[0]) { expectClose(a, e, tol: 1e-4) }
+    }
 
     @Test(arguments: [(2, 3, 4, 5, 2, true), (1, 2, 3, 3, 3, false), (3, 1, 1, 2, 2, true)])
     func upsampleConv2dGradients(_ c: (Int, Int, Int, Int, Int, Bool)) {
-        let (n, cin, h, w, cout, hasBias) = c
-        let x = randn([n, cin, h, w], seed: 40), wt = randn([cout, cin, 3, 3], seed: 41, scale: 0.5)
-        let b = randn([cout], seed: 42)
-        checkGradients(hasBias ? [x, wt, b] : [x, wt]) { upsampleConv2d($0[0], $0[1], hasBias ? $0[2] : nil) }
+        Self.checkFusedConvGradients({ upsampleConv2d($0, $1, $2) }, c, seed: 40)
     }
 
     @Test func upsamplePhaseKernelsAndInterleaveGradients() {
@@ -200,29 +222,16 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
     }
 
     @Test func upsampleConv2dIsConvOfTheUpsampledInput() {
-        // Values and all three gradients against up-sampling first, as the generator did before:
-        // the same products, summed in another order.
+        // Against up-sampling first, as the generator did before.
         let x = randn([3, 4, 5, 6], seed: 46), wt = randn([3, 4, 3, 3], seed: 47), b = randn([3], seed: 48)
-        var results: [[[Float]]] = []
-        for fused in [false, true] {
-            x.zeroGrad(); wt.zeroGrad(); b.zeroGrad()
-            let y = fused ? upsampleConv2d(x, wt, b)
-                          : conv2d(resize(x, height: 10, width: 12, mode: .nearest), wt, b, padding: 1)
-            #expect(y.shape == [3, 3, 10, 12])
-            y.backward(seed: randn(y.shape, seed: 49, requiresGrad: false))
-            results.append([y.array, x.grad!.buffer.map { $0 }, wt.grad!.buffer.map { $0 }, b.grad!.buffer.map { $0 }])
-        }
-        for (a, e) in zip(results[1], results[0]) { expectClose(a, e, tol: 1e-4) }
+        Self.expectFusedMatchesComposed({ upsampleConv2d($0, $1, $2) },
+                                        { conv2d(resize($0, height: 10, width: 12, mode: .nearest), $1, $2, padding: 1) },
+                                        x: x, weight: wt, bias: b, shape: [3, 3, 10, 12], seed: 49)
     }
-
-    // MARK: conv2dAvgPool2x
 
     @Test(arguments: [(2, 3, 4, 6, 2, true), (1, 2, 5, 3, 3, false), (3, 1, 2, 2, 2, true), (2, 2, 7, 7, 1, true)])
     func conv2dAvgPool2xGradients(_ c: (Int, Int, Int, Int, Int, Bool)) {
-        let (n, cin, h, w, cout, hasBias) = c
-        let x = randn([n, cin, h, w], seed: 50), wt = randn([cout, cin, 3, 3], seed: 51, scale: 0.5)
-        let b = randn([cout], seed: 52)
-        checkGradients(hasBias ? [x, wt, b] : [x, wt]) { conv2dAvgPool2x($0[0], $0[1], hasBias ? $0[2] : nil) }
+        Self.checkFusedConvGradients({ conv2dAvgPool2x($0, $1, $2) }, c, seed: 50)
     }
 
     @Test func avgPoolKernelsGradients() {
@@ -232,20 +241,12 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
 
     @Test(arguments: [(3, 4, 6, 8), (2, 3, 7, 5), (64, 2, 28, 28)])
     func conv2dAvgPool2xIsThePooledConv(_ c: (Int, Int, Int, Int)) {
-        // Values and all three gradients against convolving, then pooling, as the discriminator
-        // did before: the same products, summed in another order. Odd sides drop their last row
-        // or column, as the pooling does.
+        // Against convolving, then pooling, as the discriminator did before. Odd sides drop their
+        // last row or column, as the pooling does.
         let (n, cin, h, w) = c
         let x = randn([n, cin, h, w], seed: 54), wt = randn([3, cin, 3, 3], seed: 55), b = randn([3], seed: 56)
-        var results: [[[Float]]] = []
-        for fused in [false, true] {
-            x.zeroGrad(); wt.zeroGrad(); b.zeroGrad()
-            let y = fused ? conv2dAvgPool2x(x, wt, b) : avgPool2d(conv2d(x, wt, b, padding: 1), kernel: 2)
-            #expect(y.shape == [n, 3, h / 2, w / 2])
-            y.backward(seed: randn(y.shape, seed: 57, requiresGrad: false))
-            results.append([y.array, x.grad!.buffer.map { $0 }, wt.grad!.buffer.map { $0 }, b.grad!.buffer.map { $0 }])
-        }
-        for (a, e) in zip(results[1], results[0]) { expectClose(a, e, tol: 1e-4) }
+        Self.expectFusedMatchesComposed({ conv2dAvgPool2x($0, $1, $2) }, { avgPool2d(conv2d($0, $1, $2, padding: 1), kernel: 2) },
+                                        x: x, weight: wt, bias: b, shape: [n, 3, h / 2, w / 2], seed: 57)
     }
 
     // MARK: resize

@@ -33,36 +33,31 @@ import Support
         }
     }
 
-    /// The generator's up-sampling conv (phase kernels -> conv2d -> interleave), forward and gradients.
-    static func upsampleConv(n: Int, hw: Int) -> [[Float]] {
+    /// A fused conv op(x, w, b) with a 3x3 weight, forward and gradients: the generator's
+    /// up-sampling conv (phase kernels -> conv2d -> interleave) or the discriminator's pooled conv
+    /// (4x4 kernel sums -> stride-2 conv2d).
+    static func fusedConv(_ op: (Tensor, Tensor, Tensor) -> Tensor, n: Int, hw: Int) -> [[Float]] {
         let x = randn([n, 8, hw, hw], seed: 18), w = randn([4, 8, 3, 3], seed: 19, scale: 0.3), b = randn([4], seed: 20)
-        let y = upsampleConv2d(x, w, b)
+        let y = op(x, w, b)
         sum(y * y).backward()
         return [y.array] + [x, w, b].map { Array($0.grad!.buffer) }
+    }
+
+    static func expectFusedConvIsTheSameOnAnyNumberOfThreads(_ op: (Tensor, Tensor, Tensor) -> Tensor, n: Int, hw: Int) {
+        let reference = Parallel.withThreads(1) { fusedConv(op, n: n, hw: hw) }
+        for threads in [2, 3] {
+            #expect(Parallel.withThreads(threads) { fusedConv(op, n: n, hw: hw) } == reference, "\(threads) threads, batch \(n) at \(hw) px")
+        }
     }
 
     @Test(arguments: [(1, 7), (64, 7), (64, 14)])
     func upsampleConvIsTheSameOnAnyNumberOfThreads(_ c: (Int, Int)) {
-        let reference = Parallel.withThreads(1) { Self.upsampleConv(n: c.0, hw: c.1) }
-        for threads in [2, 3] {
-            #expect(Parallel.withThreads(threads) { Self.upsampleConv(n: c.0, hw: c.1) } == reference, "\(threads) threads")
-        }
-    }
-
-    /// The discriminator's pooled conv (4x4 kernel sums -> stride-2 conv2d), forward and gradients.
-    static func pooledConv(n: Int, hw: Int) -> [[Float]] {
-        let x = randn([n, 8, hw, hw], seed: 21), w = randn([4, 8, 3, 3], seed: 22, scale: 0.3), b = randn([4], seed: 23)
-        let y = conv2dAvgPool2x(x, w, b)
-        sum(y * y).backward()
-        return [y.array] + [x, w, b].map { Array($0.grad!.buffer) }
+        Self.expectFusedConvIsTheSameOnAnyNumberOfThreads({ upsampleConv2d($0, $1, $2) }, n: c.0, hw: c.1)
     }
 
     @Test(arguments: [(1, 14), (128, 14), (128, 28)])
     func pooledConvIsTheSameOnAnyNumberOfThreads(_ c: (Int, Int)) {
-        let reference = Parallel.withThreads(1) { Self.pooledConv(n: c.0, hw: c.1) }
-        for threads in [2, 3] {
-            #expect(Parallel.withThreads(threads) { Self.pooledConv(n: c.0, hw: c.1) } == reference, "\(threads) threads")
-        }
+        Self.expectFusedConvIsTheSameOnAnyNumberOfThreads({ conv2dAvgPool2x($0, $1, $2) }, n: c.0, hw: c.1)
     }
 
     @Test func mapIsInPartOrderOnAnyNumberOfThreads() {

@@ -11,7 +11,7 @@ import Support
 /// on the pooled grid instead of 9 on the full one, and no full-size conv output kept for the
 /// pooling's backward pass. The discriminator's down-sampling blocks end this way.
 ///
-/// Two ops, each with its backward pass (the kernel sums, conv2d), so gradients and the
+/// Two ops, each with its backward pass (the kernel sums, `summedKernel`, and conv2d), so gradients and the
 /// determinism of conv2d carry over.
 public func conv2dAvgPool2x(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1]
@@ -25,14 +25,7 @@ public func conv2dAvgPool2x(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> T
 /// pooling offsets a, b in {0, 1} that keep the index inside the 3x3 kernel.
 func avgPoolKernels(_ weight: Tensor) -> Tensor {
     let planes = weight.shape[0] * weight.shape[1]
-    let out = Tensor(zeros: [weight.shape[0], weight.shape[1], 4, 4])
-    let w = weight.ptr, k = out.ptr
-    forEachPooledTap(planes: planes) { entry, tap in k[entry] += 0.25 * w[tap] }
-    return out.withBackward(parents: [weight]) { out in
-        // Each 3x3 tap receives a quarter of the gradient of every 4x4 entry it was summed into.
-        let g = out.grad!.pointer, gw = weight.gradPtr
-        forEachPooledTap(planes: planes) { entry, tap in gw[tap] += 0.25 * g[entry] }
-    }
+    return summedKernel(weight, shape: [weight.shape[0], weight.shape[1], 4, 4], scale: 0.25) { forEachPooledTap(planes: planes, $0) }
 }
 
 /// body(entry, tap) for every (pooling offset, 3x3 tap) pair, in one fixed order: `entry` indexes

@@ -37,14 +37,7 @@ private let phaseTaps: [[ClosedRange<Int>]] = [[0...0, 1...2], [0...1, 2...2]]
 /// K[p*O + o, c, ty, tx] = sum of weight[o, c, dy, dx] over dy in phaseTaps[a][ty], dx in phaseTaps[b][tx].
 func upsamplePhaseKernels(_ weight: Tensor) -> Tensor {
     let planes = weight.shape[0] * weight.shape[1]
-    let out = Tensor(zeros: [4 * weight.shape[0], weight.shape[1], 2, 2])
-    let w = weight.ptr, k = out.ptr
-    forEachPhaseTap(planes: planes) { entry, tap in k[entry] += w[tap] }
-    return out.withBackward(parents: [weight]) { out in
-        // Each 3x3 tap receives the gradient of every phase-kernel entry it was summed into.
-        let g = out.grad!.pointer, gw = weight.gradPtr
-        forEachPhaseTap(planes: planes) { entry, tap in gw[tap] += g[entry] }
-    }
+    return summedKernel(weight, shape: [4 * weight.shape[0], weight.shape[1], 2, 2]) { forEachPhaseTap(planes: planes, $0) }
 }
 
 /// body(entry, tap) for every 3x3 tap summed into a phase-kernel entry, in one fixed order:
