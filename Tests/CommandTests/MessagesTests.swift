@@ -28,6 +28,18 @@ struct MessagesTests {
         #expect(!dir.exists("ds"), "nothing is created for bad input")
     }
 
+    @Test func aBadAugmentationAndOneChangedOnResumeAreRefused() throws {
+        let dir = ScratchDirectory(); defer { dir.cleanup() }
+        let base = ["train-gan", "--data", "fashion-mnist:train@64", "--steps", "1", "--batch", "8", "--width", "2", "--d-width", "2",
+                    "--z-dim", "4", "--out", dir.file("g.safetensors")]
+        expectFailure(try SynthProcess.run(base + ["--augment", "flip"]), mentioning: "--augment 'flip': expected none, or a comma list of color, translation, cutout")
+        expectFailure(try SynthProcess.run(base + ["--augment", "translation,"]), mentioning: "--augment 'translation,'")
+        let resumed = try SynthProcess.run(["train-gan", "--data", "fashion-mnist:train@64", "--resume", dir.file("c.safetensors"),
+                                            "--augment", "cutout", "--out", dir.file("g.safetensors")])
+        expectFailure(resumed, mentioning: "--augment comes from the checkpoint when resuming")
+        #expect(!dir.exists("g.safetensors"))
+    }
+
     @Test func anOutputThatCannotBeCreatedNamesThePathAndTheReason() throws {
         // What mkdir says on this machine, so the test does not assume a kernel's errno.
         guard mkdir("/proc/synth-test", 0o755) != 0 else {

@@ -337,6 +337,28 @@ private func spread(_ shape: [Int], seed: Int, step: Float = 0.05) -> Tensor {
         #expect(slice(y, axis: 1, range: 1..<3).shape == [2, 2, 2])
     }
 
+    // MARK: translate2d
+
+    @Test func translate2dGradients() {
+        let x = randn([3, 2, 4, 5], seed: 31)
+        checkGradients([x]) { translate2d($0[0], shifts: [(1, -2), (0, 0), (-3, 4)], value: -1) }
+        checkGradients([x]) { translate2d($0[0], shifts: [(4, 0), (0, -5), (-1, 1)]) }  // two move out of the picture
+    }
+
+    /// Each sample moved by (dy, dx) is that sample padded by dy on top, dx on the left and
+    /// cropped back to its size: pad2d with (dy, -dy, dx, -dx).
+    @Test func translate2dIsPerSamplePadAndCrop() {
+        let x = randn([3, 2, 4, 5], seed: 32)
+        let shifts = [(dy: 1, dx: -2), (dy: -4, dx: 0), (dy: 0, dx: 3)]
+        let y = translate2d(x, shifts: shifts, value: 0.25)
+        for (n, s) in shifts.enumerated() {
+            let one = slice(x, axis: 0, range: n..<(n + 1))
+            let want = pad2d(one, top: s.dy, bottom: -s.dy, left: s.dx, right: -s.dx, value: 0.25)
+            #expect(slice(y, axis: 0, range: n..<(n + 1)).array == want.array, "sample \(n)")
+        }
+        #expect(translate2d(x, shifts: [(0, 0), (0, 0), (0, 0)]).array == x.array)
+    }
+
     // MARK: layers
 
     @Test func convLayersMatchPyTorchNamesShapesAndInit() {

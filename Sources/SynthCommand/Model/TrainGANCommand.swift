@@ -36,6 +36,7 @@ struct TrainGANCommand: ParsableCommand {
     @Option(help: "Adam beta2 (default 0.999).") var beta2: Float?
     @Option(help: "Discriminator steps per generator step (default 1).") var dSteps: Int?
     @Option(help: "EMA decay of the generator's weights (default 0.999).") var emaDecay: Float?
+    @Option(help: "Differentiable augmentation of D's inputs, real and generated alike (DiffAugment): \(DiffAugment.names) (default none).") var augment: String?
     @Option(help: "Output: the EMA generator (.safetensors).") var out: String
     @Option(help: "Training checkpoint path (default: OUT with .ckpt.safetensors).") var checkpoint: String?
     @Option(help: "Steps between checkpoints.") var checkpointEvery = 500
@@ -46,12 +47,13 @@ struct TrainGANCommand: ParsableCommand {
     func validate() throws {
         if let b = block, GANConfig.Block(rawValue: b) == nil { throw ValidationError("--block must be add or concat") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        if let augment, (try? DiffAugment(spec: augment)) == nil { throw ValidationError("--augment '\(augment)': expected \(DiffAugment.names)") }
         if resume != nil {
             let fixed: [(String, Bool)] = [("--block", block != nil), ("--unconditional", unconditional), ("--seed", seed != nil),
                                            ("--batch", batch != nil), ("--width", width != nil), ("--d-width", dWidth != nil),
                                            ("--z-dim", zDim != nil), ("--lr-g", lrG != nil), ("--lr-d", lrD != nil),
                                            ("--beta1", beta1 != nil), ("--beta2", beta2 != nil), ("--d-steps", dSteps != nil),
-                                           ("--ema-decay", emaDecay != nil)]
+                                           ("--ema-decay", emaDecay != nil), ("--augment", augment != nil)]
             if let given = fixed.first(where: \.1) {
                 throw ValidationError("\(given.0) comes from the checkpoint when resuming (only --steps may change)")
             }
@@ -88,6 +90,7 @@ struct TrainGANCommand: ParsableCommand {
             if let beta2 { t.beta2 = beta2 }
             if let dSteps { t.dSteps = dSteps }
             if let emaDecay { t.emaDecay = emaDecay }
+            if let augment { t.augment = try DiffAugment(spec: augment) }
             trainer = try GANTrainer(gan: gan, training: t, data: dataset)
         }
 

@@ -18,11 +18,14 @@ public struct GANTrainingConfig: Equatable, Sendable {
     /// Decay of the generator's exponential moving average (warmed up as min(decay, (1+t)/(10+t))).
     public var emaDecay: Float
     public var seed: UInt64
+    /// Differentiable augmentation of every image D sees (none by default).
+    public var augment: DiffAugment
 
     public init(steps: Int = 8000, batchSize: Int = 64, lrG: Float = 2e-4, lrD: Float = 2e-4, beta1: Float = 0.5,
-                beta2: Float = 0.999, dSteps: Int = 1, emaDecay: Float = 0.999, seed: UInt64 = 0) {
+                beta2: Float = 0.999, dSteps: Int = 1, emaDecay: Float = 0.999, seed: UInt64 = 0, augment: DiffAugment = .none) {
         self.steps = steps; self.batchSize = batchSize; self.lrG = lrG; self.lrD = lrD
         self.beta1 = beta1; self.beta2 = beta2; self.dSteps = dSteps; self.emaDecay = emaDecay; self.seed = seed
+        self.augment = augment
     }
 
     public func validate() throws {
@@ -35,11 +38,14 @@ public struct GANTrainingConfig: Equatable, Sendable {
     }
 
     /// Metadata form: floats in their shortest round-trip spelling, so a resumed run reads back
-    /// exactly the values it started with.
+    /// exactly the values it started with. `augment` is written only when set, so a run without
+    /// it writes the same files as before the setting existed.
     var metadata: [String: String] {
-        ["train_steps": String(steps), "train_batch": String(batchSize), "lr_g": String(lrG), "lr_d": String(lrD),
-         "beta1": String(beta1), "beta2": String(beta2), "d_steps": String(dSteps), "ema_decay": String(emaDecay),
-         "train_seed": String(seed)]
+        var m = ["train_steps": String(steps), "train_batch": String(batchSize), "lr_g": String(lrG), "lr_d": String(lrD),
+                 "beta1": String(beta1), "beta2": String(beta2), "d_steps": String(dSteps), "ema_decay": String(emaDecay),
+                 "train_seed": String(seed)]
+        if !augment.isNone { m["augment"] = augment.spec }
+        return m
     }
 
     init(metadata m: [String: String], file: String) throws {
@@ -52,9 +58,13 @@ public struct GANTrainingConfig: Equatable, Sendable {
             return v
         }
         guard let s = m["train_seed"], let seed = UInt64(s) else { throw SynthError.file(file, "checkpoint metadata lacks a valid 'train_seed'") }
+        let augment: DiffAugment
+        do { augment = try m["augment"].map { try DiffAugment(spec: $0) } ?? .none } catch let e as SynthError {
+            throw SynthError.file(file, "checkpoint metadata: \(e.message)")
+        }
         self.init(steps: try int("train_steps"), batchSize: try int("train_batch"), lrG: try float("lr_g"), lrD: try float("lr_d"),
                   beta1: try float("beta1"), beta2: try float("beta2"), dSteps: try int("d_steps"),
-                  emaDecay: try float("ema_decay"), seed: seed)
+                  emaDecay: try float("ema_decay"), seed: seed, augment: augment)
     }
 }
 
@@ -176,7 +186,7 @@ public final class GANTrainer {
             let z = gaussian([b, gan.zDim], &rng)
             let yFake = (0..<b).map { _ in rng.int(below: gan.classes) }
             let xFake = Autodiff.withoutGrad { generator(z, labels: yFake) }
-            let scores = discriminator(concat([xReal, xFake], axis: 0), labels: yReal + yFake)
+            let scores = discriminator(augmented(concat([xReal, xFake], axis: 0), stream: UInt64(k)), labels: yReal + yFake)
             let loss = sum(relu(1 - scores * sign)) / Float(b)
             optD.zeroGrad()
             loss.backward()
@@ -191,7 +201,7 @@ public final class GANTrainer {
         let z = gaussian([b, gan.zDim], &rng)
         let y = (0..<b).map { _ in rng.int(below: gan.classes) }
         discriminator.freeze()
-        let lossG = 0 - mean(discriminator(generator(z, labels: y), labels: y))
+        let lossG = 0 - mean(discriminator(augmented(generator(z, labels: y), stream: UInt64(training.dSteps)), labels: y))
         optG.zeroGrad()
         lossG.backward()
         optG.step()
@@ -200,6 +210,14 @@ public final class GANTrainer {
         step += 1
         updateEMA()
         return StepLosses(lossD: lossD, lossG: lossG.item, real: real, fake: fake)
+    }
+
+    /// x through `training.augment`, drawn from its own stream per step and pass (D's k-th
+    /// update, then G's), so a run without augmentation draws exactly what it drew before.
+    func augmented(_ x: Tensor, stream: UInt64) -> Tensor {
+        guard !training.augment.isNone else { return x }
+        var rng = RNG(seed: RNG.derive(training.seed, 4, UInt64(step), stream))
+        return training.augment(x, rng: &rng)
     }
 
     /// Real images scaled to [-1, 1] and their labels for the q-th real batch of the run: epoch
