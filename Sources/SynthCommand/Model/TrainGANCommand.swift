@@ -11,13 +11,15 @@ struct TrainGANCommand: ParsableCommand {
         commandName: "train-gan",
         abstract: "Train a residual GAN (conditional by default) and save its EMA generator.",
         discussion: """
-        Hinge loss, spectral norm in the discriminator D, conditional batch norm in the generator G and a projection discriminator (unless --unconditional), and an exponential moving average of G's weights, which is the generator saved. Checkpoints (G, D, the average, both optimisers, the step) are written atomically every --checkpoint-every steps; after an interruption, the same command with --resume CHECKPOINT continues exactly where it stopped.
+        Hinge loss, spectral norm in the discriminator D, conditional batch norm in the generator G and a projection discriminator (unless --unconditional), and an exponential moving average of G's weights, which is the generator saved. Checkpoints (G, D, the average, both optimisers, the step) are written atomically every --checkpoint-every steps; after an interruption, the same command with --resume CHECKPOINT continues exactly where it stopped. --augment passes every image D sees, real and generated, through the same random transforms (DiffAugment), so D cannot memorise the training images.
 
         Examples:
           synth train-gan --data fashion-mnist:train --block concat --seed 1 \\
               --out gan-concat.safetensors
           synth train-gan --data fashion-mnist:train --unconditional \\
               --out gan-uncond.safetensors
+          synth train-gan --data fashion-mnist:train \\
+              --augment color,translation,cutout --out gan-aug.safetensors
         """
     )
 
